@@ -1,0 +1,15 @@
+-- Current Synergy persons, typed. Identifiers are read here and leave only as pseudonyms or
+-- derived fields (ephemeral: never materialised).
+select
+    {{ to_int('person_id') }} as person_id,
+    {{ pseudonym('person', 'person_id') }} as person_key,
+    {{ pseudonym('upn', 'upn') }} as upn_key,
+    {{ parse_date('date_of_birth') }} as date_of_birth,
+    upper(sex) as sex,
+    upper(ethnicity) as ethnicity,
+    home_district,
+    {{ to_number('home_easting') }} as home_easting,
+    {{ to_number('home_northing') }} as home_northing,
+    _extract_date
+from {{ source('bronze', 'synergy_person') }}
+where _valid_to is null

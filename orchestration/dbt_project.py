@@ -1,0 +1,56 @@
+"""The dbt project as Dagster sees it, and how dbt models map to asset keys and groups."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+
+from orchestration.settings import DBT_PROJECT_DIR
+
+# dbt runs as a subprocess: make sure the venv's `dbt` is found even when the venv is not
+# activated (e.g. `.venv/bin/dagster dev`).
+_bin = str(Path(sys.executable).parent)
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# The manifest is built by `make install` (dbt parse); under `dagster dev` it is rebuilt so
+# model edits show up without a reinstall.
+DBT_PROJECT.prepare_if_dev()
+
+LAYER_PREFIXES = ("silver_", "gold_", "ref_")
+
+
+class SendDbtTranslator(DagsterDbtTranslator):
+    """Asset keys read as <layer>/<table>: bronze/synergy_person, silver/person, gold/srp_places,
+    reference/ref_districts; groups are the layers."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        layer = self._layer(dbt_resource_props)
+        name = dbt_resource_props["name"]
+        if layer == "silver" and name.startswith("silver_"):
+            name = name.removeprefix("silver_")
+        return dg.AssetKey([layer, name])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return self._layer(dbt_resource_props)
+
+    @staticmethod
+    def _layer(props: Mapping[str, Any]) -> str:
+        if props["resource_type"] == "seed":
+            return "reference"
+        schema = (props.get("config") or {}).get("schema")
+        return schema or "staging"
+
+
+TRANSLATOR = SendDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+)

@@ -1,0 +1,142 @@
+"""Bronze: one multi-asset per source, each a thin wrapper over orchestration.ingest."""
+
+
+from typing import Callable
+
+import dagster as dg
+
+from orchestration import contract
+from orchestration.resources import FoldersResource, WarehouseResource
+
+BRONZE = "bronze"
+
+SYNERGY_TABLES = [source.name for source in contract.SYNERGY_FILES] + ["synergy_extracts"]
+RETURN_TABLES = [
+    "return_submissions", "return_places", "return_pupils", "return_finance", "return_outcomes",
+]
+AUDIT_TABLES = ["file_registry", "load_errors"]
+
+
+def bronze_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey([BRONZE, table])
+
+
+def _run_ingestion(
+    context: dg.AssetExecutionContext,
+    ingest: Callable,
+    warehouse: WarehouseResource,
+    folders: FoldersResource,
+    tables: list[str],
+):
+    from orchestration.ingest import ensure_bronze_schema
+
+    with warehouse.connect() as con:
+        ensure_bronze_schema(con)
+        summary = ingest(con, folders.landing_dir(), folders.archive_dir())
+    metadata = summary.as_metadata()
+    context.log.info(f"{summary.source}: {metadata}")
+    for table in tables:
+        yield dg.MaterializeResult(asset_key=bronze_key(table), metadata=metadata)
+
+
+def _source_asset(name: str, tables: list[str], ingest_name: str, description: str):
+    @dg.multi_asset(
+        name=f"ingest_{name}",
+        specs=[
+            dg.AssetSpec(bronze_key(t), group_name=BRONZE, kinds={"duckdb", "python"})
+            for t in tables
+        ],
+        description=description,
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, folders: FoldersResource
+    ):
+        import orchestration.ingest as ingest_module
+
+        yield from _run_ingestion(
+            context, getattr(ingest_module, ingest_name), warehouse, folders, tables
+        )
+
+    return _asset
+
+
+ingest_synergy = _source_asset(
+    "synergy", SYNERGY_TABLES, "ingest_synergy",
+    "Complete Synergy extracts (with _SUCCESS) into change-captured bronze tables.",
+)
+ingest_gias = _source_asset(
+    "gias", ["gias_establishment"], "ingest_gias", "GIAS register files (Windows-1252)."
+)
+ingest_srp_register = _source_asset(
+    "srp_register", ["srp_register"], "ingest_srp_register", "SRP register, one file per year."
+)
+ingest_school_returns = _source_asset(
+    "school_returns", RETURN_TABLES, "ingest_school_returns", "SRP annual return workbooks."
+)
+ingest_dfe = _source_asset(
+    "dfe", ["dfe_sen2_mi"], "ingest_dfe", "DfE published EHC plan statistics (sen2_mi.csv)."
+)
+
+INGEST_ASSETS = [ingest_synergy, ingest_gias, ingest_srp_register, ingest_school_returns, ingest_dfe]
+
+
+@dg.multi_asset(
+    name="load_audit",
+    specs=[
+        dg.AssetSpec(
+            bronze_key(t),
+            group_name=BRONZE,
+            kinds={"duckdb"},
+            deps=[spec.key for a in INGEST_ASSETS for spec in a.specs],
+        )
+        for t in AUDIT_TABLES
+    ],
+    description="The file registry and load errors after every source has loaded: "
+    "what arrived, what loaded, what was rejected and why.",
+)
+def load_audit(warehouse: WarehouseResource):
+    with warehouse.connect(read_only=True) as con:
+        by_status = dict(
+            con.execute(
+                "select status, count(*) from bronze.file_registry group by status order by 1"
+            ).fetchall()
+        )
+        by_rule = dict(
+            con.execute(
+                "select rule, count(*) from bronze.load_errors group by rule order by 1"
+            ).fetchall()
+        )
+    yield dg.MaterializeResult(
+        asset_key=bronze_key("file_registry"),
+        metadata={f"files_{k}": v for k, v in by_status.items()},
+    )
+    yield dg.MaterializeResult(
+        asset_key=bronze_key("load_errors"),
+        metadata={f"errors_{k}": v for k, v in by_rule.items()} or {"errors": 0},
+    )
+
+
+@dg.asset_check(
+    asset=bronze_key("file_registry"),
+    blocking=True,
+    description="Every landed file is accounted for: rows_landed = rows_loaded + rows_rejected.",
+)
+def registry_rows_balance(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connect(read_only=True) as con:
+        bad = con.execute(
+            """
+            select source_file, rows_landed, rows_loaded, rows_rejected
+            from bronze.file_registry
+            where coalesce(rows_landed, 0) <> coalesce(rows_loaded, 0) + coalesce(rows_rejected, 0)
+            order by source_file
+            """
+        ).fetchall()
+        files = con.execute("select count(*) from bronze.file_registry").fetchone()[0]
+    return dg.AssetCheckResult(
+        passed=not bad,
+        metadata={
+            "files_checked": files,
+            "files_out_of_balance": len(bad),
+            "examples": dg.MetadataValue.json([list(map(str, row)) for row in bad[:5]]),
+        },
+    )

@@ -1,0 +1,1 @@
+"""Data-quality logic in plain Python: Great Expectations suites and their results."""

@@ -1,0 +1,1 @@
+"""The SRP annual return: content model, template writer and reader."""

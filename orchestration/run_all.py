@@ -1,0 +1,65 @@
+"""`make run`: materialise every asset once, in this process, into the warehouse, then print
+where everything is. The run is recorded in the persistent Dagster instance (see the UI)."""
+
+from __future__ import annotations
+
+import sys
+
+import dagster as dg
+import duckdb
+
+from orchestration.instance import ensure_dagster_home
+from orchestration.jobs import REFRESH_JOB_NAME
+from orchestration.settings import Paths
+
+
+def gold_row_counts(warehouse) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'gold' order by table_name"
+            ).fetchall()
+        ]
+        return {t: con.execute(f'select count(*) from gold."{t}"').fetchone()[0] for t in tables}
+
+
+def failed_checks(result) -> list[str]:
+    return [
+        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:"
+        f"{e.asset_check_evaluation_data.check_name} ({e.asset_check_evaluation_data.severity.value})"
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        and not e.asset_check_evaluation_data.passed
+    ]
+
+
+def main() -> int:
+    home = ensure_dagster_home()
+    from orchestration.definitions import defs
+
+    paths = Paths.from_env()
+    job = defs().resolve_job_def(REFRESH_JOB_NAME)
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    problems = failed_checks(result)
+    print()
+    print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
+    for problem in problems:
+        print(f"  check did not pass: {problem}")
+    if paths.warehouse.exists():
+        print("gold tables (rows):")
+        for table, rows in gold_row_counts(paths.warehouse).items():
+            print(f"  gold.{table:<32} {rows:>8}")
+    print(f"landing folder : {paths.landing}")
+    print(f"warehouse      : {paths.warehouse}")
+    print(f"published gold : {paths.published}")
+    print(f"report         : {paths.report}")
+    print(f"school outbox  : {paths.outbox}")
+    print(f"Dagster home   : {home}  (make ui, then http://127.0.0.1:3000)")
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Shared fixtures: sample landing data written once per session, and an isolated platform
+environment (data root, warehouse, DAGSTER_HOME) per test module that needs one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+PLATFORM_ENV_VARS = (
+    "SEND_DATA_ROOT", "SEND_LANDING_DIR", "SEND_ARCHIVE_DIR", "SEND_WAREHOUSE_PATH",
+    "SEND_PUBLISHED_DIR", "SEND_REPORT_DIR", "SEND_OUTBOX_DIR", "SEND_PSEUDONYM_KEY",
+    "DAGSTER_HOME",
+)
+
+SMALL_SCALE = 0.02
+
+
+@pytest.fixture(scope="session")
+def small_landing(tmp_path_factory) -> Path:
+    """Clean (defect-free) sample landing data at a small scale, generated once."""
+    from orchestration.sample_data import generate
+
+    out = tmp_path_factory.mktemp("landing_small")
+    generate(out, scale=SMALL_SCALE, seed=7, defects=False)
+    return out
+
+
+def platform_env(root: Path, landing: Path) -> dict[str, str]:
+    return {
+        "SEND_DATA_ROOT": str(root),
+        "SEND_LANDING_DIR": str(landing),
+        "SEND_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
+    }
+
+
+@pytest.fixture
+def clean_platform_env(monkeypatch):
+    """Removes any platform variables of the developer's shell for the test."""
+    for var in PLATFORM_ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    return monkeypatch

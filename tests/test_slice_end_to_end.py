@@ -1,0 +1,218 @@
+"""The whole refresh at a small scale: landing -> bronze -> silver -> gold -> checks.
+
+Materialises every asset into a temporary warehouse and checks gold.srp_places against an
+independent computation over the generated files (plain Python over the CSVs, no SQL)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration import contract
+from tests.conftest import platform_env
+
+YEAR = 2024  # 2024/25: census day 16 January 2025
+
+
+@pytest.fixture(scope="module")
+def refreshed(small_landing, tmp_path_factory):
+    """One full refresh of the small sample into a fresh warehouse (and a second, no-change one)."""
+    root = tmp_path_factory.mktemp("platform")
+    with pytest.MonkeyPatch.context() as mp:
+        for var, value in platform_env(root, small_landing).items():
+            mp.setenv(var, value)
+        mp.delenv("SEND_PSEUDONYM_KEY", raising=False)
+        from orchestration.definitions import defs
+        from orchestration.jobs import REFRESH_JOB_NAME
+
+        job = defs().resolve_job_def(REFRESH_JOB_NAME)
+        with dg.instance_for_test() as instance:
+            first = job.execute_in_process(instance=instance, raise_on_error=False)
+            counts_after_first = bronze_counts(root / "warehouse.duckdb")
+            second = job.execute_in_process(instance=instance, raise_on_error=False)
+    return {
+        "warehouse": root / "warehouse.duckdb",
+        "landing": small_landing,
+        "first": first,
+        "second": second,
+        "bronze_after_first": counts_after_first,
+    }
+
+
+def bronze_counts(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'bronze'"
+        ).fetchall()]
+        return {t: con.execute(f"select count(*) from bronze.{t}").fetchone()[0] for t in tables}
+
+
+def query(warehouse: Path, sql: str, *params):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def check_evaluations(result):
+    return [
+        e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
+
+
+def test_refresh_succeeds_with_every_check_evaluated_and_passing(refreshed):
+    result = refreshed["first"]
+    assert result.success
+    evaluations = check_evaluations(result)
+    names = {e.check_name for e in evaluations}
+    assert "gx_gold_srp_places" in names
+    assert "registry_rows_balance" in names
+    assert any(n.startswith("unique_") for n in names)  # dbt tests ran as checks
+    failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed]
+    assert failed == []
+
+
+def test_second_run_loads_nothing_new(refreshed):
+    assert refreshed["second"].success
+    assert bronze_counts(refreshed["warehouse"]) == refreshed["bronze_after_first"]
+
+
+# --- independent computation over the generated files ----------------------------------------
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return [{k.strip().lower(): (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def uk_date(text: str) -> dt.date | None:
+    return dt.datetime.strptime(text, "%d/%m/%Y").date() if text else None
+
+
+def latest_extract(landing: Path) -> Path:
+    return sorted((landing / "synergy").iterdir())[-1]
+
+
+def expected_srp_places(landing: Path, start_year: int) -> dict[tuple[str, str], tuple[int, int]]:
+    """(urn, designation) -> (commissioned places, pupils on roll on census day)."""
+    label = contract.academic_year_label(start_year)
+    register = read_csv(landing / "srp_register" / f"srp_register_{contract.academic_year_folder(start_year)}.csv")
+    register = [r for r in register if r["academic_year"] == label]
+    commissioned: dict[tuple[str, str], int] = defaultdict(int)
+    designations: dict[str, set[str]] = defaultdict(set)
+    for row in register:
+        commissioned[(row["urn"], row["designation"].upper())] += int(row["commissioned_places"])
+        designations[row["urn"]].add(row["designation"].upper())
+
+    extract = latest_extract(landing)
+    person_of_plan = {p["plan_id"]: p["person_id"] for p in read_csv(extract / "named_plan.csv")}
+    census = contract.census_day(start_year)
+    pupils: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for pl in read_csv(extract / "placement.csv"):
+        if pl["resourced_provision_indicator"].lower() not in contract.TRUE_FLAGS:
+            continue
+        if pl["urn"] not in designations:
+            continue
+        entry, leaving = uk_date(pl["entry_date"]), uk_date(pl["leaving_date"])
+        if not (entry <= census and (leaving is None or leaving > census)):
+            continue
+        held = designations[pl["urn"]]
+        designation = pl["srp_designation"].upper() or (next(iter(held)) if len(held) == 1 else "unknown")
+        pupils[(pl["urn"], designation)].add(person_of_plan[pl["plan_id"]])
+    keys = set(commissioned) | set(pupils)
+    return {k: (commissioned.get(k, 0), len(pupils.get(k, ()))) for k in keys}
+
+
+def test_srp_places_school_rows_match_independent_computation(refreshed):
+    expected = expected_srp_places(refreshed["landing"], YEAR)
+    rows = query(
+        refreshed["warehouse"],
+        "select urn, designation, commissioned_places, pupils_on_roll from gold.srp_places "
+        "where level = 'school' and academic_year = ?",
+        contract.academic_year_label(YEAR),
+    )
+    actual = {(urn, d): (c, p) for urn, d, c, p in rows}
+    assert len(expected) >= 6
+    assert sum(p for _, p in expected.values()) > 0
+    assert actual == expected
+
+
+def test_srp_places_county_totals_match_register(refreshed):
+    for start_year in range(2020, 2025):
+        expected = expected_srp_places(refreshed["landing"], start_year)
+        county = query(
+            refreshed["warehouse"],
+            "select commissioned_places, pupils_on_roll from gold.srp_places where level = 'county' "
+            "and phase = 'All' and designation = 'All' and academic_year = ?",
+            contract.academic_year_label(start_year),
+        )
+        assert county == [(sum(c for c, _ in expected.values()), sum(p for _, p in expected.values()))]
+
+
+def test_district_rollups_add_up_to_county(refreshed):
+    rows = query(
+        refreshed["warehouse"],
+        """
+        select academic_year, level, sum(commissioned_places), sum(pupils_on_roll)
+        from gold.srp_places
+        where level = 'school' or (phase = 'All' and designation = 'All')
+        group by academic_year, level
+        """,
+    )
+    by_year: dict[str, set] = defaultdict(set)
+    for year, _level, places, pupils in rows:
+        by_year[year].add((places, pupils))
+    assert by_year and all(len(totals) == 1 for totals in by_year.values())
+
+
+def test_every_warehouse_column_outside_bronze_is_documented(refreshed):
+    from orchestration.dbt_project import DBT_PROJECT
+    import json
+
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    documented = {
+        (n["config"].get("schema") or "reference", n.get("alias") or n["name"]): set(n["columns"])
+        for n in manifest["nodes"].values()
+        if n["resource_type"] in ("model", "seed")
+    }
+    rows = query(
+        refreshed["warehouse"],
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema in ('silver', 'gold', 'reference')",
+    )
+    missing = sorted(
+        f"{s}.{t}.{c}" for s, t, c in rows if c not in documented.get((s, t), set())
+    )
+    assert rows and missing == []
+
+
+IDENTIFIER_COLUMNS = re.compile(
+    r"^(upn|uln|forename|surname|first_name|last_name|date_of_birth|dob|postcode|"
+    r"home_easting|home_northing|person_id)$"
+)
+UPN_VALUE = re.compile(r"^[A-Z][0-9]{12}$")
+
+
+def test_no_identifiers_outside_bronze(refreshed):
+    warehouse = refreshed["warehouse"]
+    columns = query(
+        warehouse,
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        "where table_schema not in ('bronze', 'information_schema', 'pg_catalog')",
+    )
+    assert columns
+    assert [c for c in columns if IDENTIFIER_COLUMNS.match(c[2])] == []
+    surnames = {r[0] for r in query(warehouse, "select distinct surname from bronze.synergy_person where surname is not null")}
+    assert surnames
+    for schema, table, column, data_type in columns:
+        if data_type != "VARCHAR":
+            continue
+        values = {r[0] for r in query(warehouse, f'select distinct "{column}" from {schema}."{table}" where "{column}" is not null')}
+        assert not any(UPN_VALUE.match(v) for v in values), f"UPN-like value in {schema}.{table}.{column}"
+        assert not (values & surnames), f"surname in {schema}.{table}.{column}"
