@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(SEND_DATA_ROOT)/dagster_home
 SCALE ?= 1
 SEED ?= 42
 
-.PHONY: run test ui install manifest sample bench clean help
+.PHONY: run test ui install manifest sample bench clean help browser
 
 help:
 	@echo "make run   - install, generate sample data if absent, materialise everything, print a summary"
@@ -42,7 +42,18 @@ run: sample
 	mkdir -p "$(DAGSTER_HOME)"
 	$(BIN)/python -m orchestration.run_all
 
-test: install
+# The report is tested in a real browser: Debian's Chromium (Playwright cannot download its own).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "chromium is missing: 'sudo apt-get install chromium' to run the browser tests"; \
+		fi; \
+	fi
+
+test: install browser
 	$(BIN)/python -m pytest
 
 ui: install

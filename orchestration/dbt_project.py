@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -23,7 +24,11 @@ DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # model edits show up without a reinstall.
 DBT_PROJECT.prepare_if_dev()
 
-LAYER_PREFIXES = ("silver_", "gold_", "ref_")
+# Gold is rebuilt by the 02:00 refresh: if it has not been by 07:00 UK time, the UI flags it
+# stale, so a missed night shows before anyone opens a report.
+GOLD_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="0 7 * * *", lower_bound_delta=dt.timedelta(hours=6), timezone="Europe/London"
+)
 
 
 class SendDbtTranslator(DagsterDbtTranslator):
@@ -39,6 +44,12 @@ class SendDbtTranslator(DagsterDbtTranslator):
         if layer == "silver" and name.startswith("silver_"):
             name = name.removeprefix("silver_")
         return dg.AssetKey([layer, name])
+
+    def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if spec.group_name == "gold":
+            spec = spec.replace_attributes(freshness_policy=GOLD_FRESHNESS)
+        return spec
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return self._layer(dbt_resource_props)

@@ -6,7 +6,7 @@ REFRESH_JOB_NAME = "nightly_refresh"
 
 refresh_job = dg.define_asset_job(
     REFRESH_JOB_NAME,
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("quality"),
     description="Load whatever landed, rebuild silver and gold, run every check, "
     "rebuild the report and publish.",
 )

@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.instance import ensure_dagster_home
+from orchestration.defs.quality.history import HISTORY_JOB_NAME
 from orchestration.jobs import REFRESH_JOB_NAME
 from orchestration.settings import Paths
 
@@ -40,9 +41,13 @@ def main() -> int:
     from orchestration.definitions import defs
 
     paths = Paths.from_env()
-    job = defs().resolve_job_def(REFRESH_JOB_NAME)
+    definitions = defs()
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = definitions.resolve_job_def(REFRESH_JOB_NAME).execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+        # What the daemon's run-status sensors do after a scheduled run: record every check.
+        definitions.resolve_job_def(HISTORY_JOB_NAME).execute_in_process(instance=instance)
     problems = failed_checks(result)
     print()
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")

@@ -70,13 +70,13 @@ school_level as (
 ),
 
 {% set measures %}
-        sum(srp_count) as srp_count,
-        sum(commissioned_places) as commissioned_places,
-        sum(pupils_on_roll) as pupils_on_roll,
-        sum(pupils_on_roll_returned) as pupils_on_roll_returned,
-        sum(assessment_places_returned) as assessment_places_returned,
-        sum(vacancies) as vacancies,
-        sum(over_subscription) as over_subscription
+        cast(sum(srp_count) as {{ dbt.type_int() }}) as srp_count,
+        cast(sum(commissioned_places) as {{ dbt.type_int() }}) as commissioned_places,
+        cast(sum(pupils_on_roll) as {{ dbt.type_int() }}) as pupils_on_roll,
+        cast(sum(pupils_on_roll_returned) as {{ dbt.type_int() }}) as pupils_on_roll_returned,
+        cast(sum(assessment_places_returned) as {{ dbt.type_int() }}) as assessment_places_returned,
+        cast(sum(vacancies) as {{ dbt.type_int() }}) as vacancies,
+        cast(sum(over_subscription) as {{ dbt.type_int() }}) as over_subscription
 {% endset %}
 
 rolled_up as (
