@@ -21,11 +21,25 @@
 {%- endmacro %}
 
 {% macro to_int(column) -%}
-    {{ dbt.safe_cast(column, dbt.type_int()) }}
+    {{ try_cast_as(column, dbt.type_int()) }}
 {%- endmacro %}
 
 {% macro to_number(column) -%}
-    {{ dbt.safe_cast(column, dbt.type_numeric()) }}
+    {{ try_cast_as(column, dbt.type_numeric()) }}
+{%- endmacro %}
+
+{#- A cast that gives null instead of failing. dbt-duckdb's dbt.safe_cast is a plain CAST, so
+    DuckDB gets its own TRY_CAST; other engines use dbt.safe_cast. -#}
+{% macro try_cast_as(column, type) -%}
+    {{ return(adapter.dispatch('try_cast_as', 'send_data_platform')(column, type)) }}
+{%- endmacro %}
+
+{% macro default__try_cast_as(column, type) -%}
+    {{ dbt.safe_cast(column, type) }}
+{%- endmacro %}
+
+{% macro duckdb__try_cast_as(column, type) -%}
+    try_cast({{ column }} as {{ type }})
 {%- endmacro %}
 
 {#- Keyed pseudonym (HMAC-SHA256, see orchestration/pseudonymise.py). The UDF is registered on

@@ -1,8 +1,9 @@
 """Data-quality history: every asset-check evaluation Dagster recorded, appended to the
 warehouse table ``quality.check_history`` so the report and BI tools can show it.
 
-Appending is idempotent and catches up: each call records the evaluations whose event storage
-id is above the highest one already in the table, whichever runs they came from.
+Appending is idempotent and catches up: each call records the evaluations of every finished
+run not yet in the table (the most recent runs first considered), whichever job ran them.
+Runs are the unit because Dagster's default SQLite storage numbers events per run.
 """
 
 from __future__ import annotations
@@ -18,22 +19,23 @@ TABLE = "quality.check_history"
 DDL = f"""
 create schema if not exists quality;
 create table if not exists {TABLE} (
-    storage_id bigint primary key,
     run_id varchar not null,
+    event_index integer not null,
     asset_key varchar not null,
     check_name varchar not null,
     passed boolean not null,
     severity varchar not null,
     evaluated_at timestamp not null,
-    counts varchar  -- JSON object of the numeric metadata (counts, rows, failures)
+    counts varchar,  -- JSON object of the numeric metadata (counts, rows, failures)
+    primary key (run_id, event_index)
 );
 """
 
 
 @dataclass(frozen=True)
 class CheckEvaluation:
-    storage_id: int
     run_id: str
+    event_index: int
     asset_key: str
     check_name: str
     passed: bool
@@ -46,8 +48,8 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def last_recorded(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute(f"select coalesce(max(storage_id), 0) from {TABLE}").fetchone()[0]
+def recorded_runs(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute(f"select distinct run_id from {TABLE}").fetchall()}
 
 
 def numeric_metadata(metadata: dict) -> dict:
@@ -60,24 +62,36 @@ def numeric_metadata(metadata: dict) -> dict:
     return out
 
 
-def evaluations_after(instance, after_storage_id: int) -> list[CheckEvaluation]:
+RECENT_RUNS = 200
+
+
+def finished_runs(instance, limit: int = RECENT_RUNS) -> list[str]:
     import dagster as dg
 
-    records = instance.get_event_records(
-        dg.EventRecordsFilter(
-            event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION,
-            after_cursor=after_storage_id,
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
+                      dg.DagsterRunStatus.CANCELED]
         ),
-        ascending=True,
+        limit=limit,
+    )
+    return [run.run_id for run in runs]
+
+
+def evaluations_of_run(instance, run_id: str) -> list[CheckEvaluation]:
+    import dagster as dg
+
+    connection = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     )
     out = []
-    for record in records:
+    for index, record in enumerate(connection.records):
         entry = record.event_log_entry
         data = entry.dagster_event.asset_check_evaluation_data
         out.append(
             CheckEvaluation(
-                storage_id=record.storage_id,
-                run_id=entry.run_id,
+                run_id=run_id,
+                event_index=index,
                 asset_key=data.asset_key.to_user_string(),
                 check_name=data.check_name,
                 passed=data.passed,
@@ -93,7 +107,7 @@ def append(con: duckdb.DuckDBPyConnection, evaluations: list[CheckEvaluation]) -
     con.executemany(
         f"insert or ignore into {TABLE} values (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (e.storage_id, e.run_id, e.asset_key, e.check_name, e.passed, e.severity,
+            (e.run_id, e.event_index, e.asset_key, e.check_name, e.passed, e.severity,
              e.evaluated_at, json.dumps(e.counts, sort_keys=True))
             for e in evaluations
         ],
@@ -102,5 +116,11 @@ def append(con: duckdb.DuckDBPyConnection, evaluations: list[CheckEvaluation]) -
 
 
 def record_new_evaluations(con: duckdb.DuckDBPyConnection, instance) -> int:
+    """Append the evaluations of finished runs not recorded yet; returns how many."""
     ensure_table(con)
-    return append(con, evaluations_after(instance, last_recorded(con)))
+    done = recorded_runs(con)
+    added = 0
+    for run_id in finished_runs(instance):
+        if run_id not in done:
+            added += append(con, evaluations_of_run(instance, run_id))
+    return added
