@@ -1,0 +1,226 @@
+"""``bronze.file_registry`` (one row per landed file version) and ``bronze.load_errors``.
+
+A file version is (source_file, sha256). Registry rows are upserted on that pair, so a
+version processed again (a Synergy extract completed after a rejection, or re-delivered)
+keeps its ``first_seen_at`` and shows its latest outcome. Invariant for every row:
+``rows_landed = rows_loaded + rows_rejected``, where rows_landed is the file's data rows:
+
+* ``loaded``: rows that passed every rule / rows rejected for row errors;
+* ``quarantined``: the rows that could be counted (a readable CSV with a missing column:
+  all of them, all rejected), 0 when the bytes cannot be decoded or the workbook read;
+* ``rejected`` (a Synergy file whose extract was not loaded): rows counted, all rejected;
+* ``duplicate`` and ``waiting``: 0 / 0 / 0 (not parsed). Waiting rows (a Synergy folder
+  without ``_SUCCESS``) have no hash and are replaced on every run until the folder loads.
+
+Timestamps are UTC (naive TIMESTAMP).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.ingest.files import LandedFile
+from orchestration.ingest.schema import first_row, table
+
+LOADED, QUARANTINED, DUPLICATE, WAITING, REJECTED = (
+    "loaded", "quarantined", "duplicate", "waiting", "rejected",
+)
+ERROR, WARNING = "error", "warning"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class Problem:
+    """One row of bronze.load_errors, before the file context is added."""
+
+    rule: str
+    message: str
+    row_number: int | None = None
+    column: str | None = None
+    value: str | None = None
+    severity: str = ERROR
+    raw_record: str | None = None
+    personal: bool = False
+    sheet: str | None = None
+
+
+@dataclass
+class FileOutcome:
+    source: str
+    file: LandedFile
+    status: str
+    reason: str | None = None
+    rows_landed: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    encoding: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    rows_inserted: int | None = None  # rows physically added; None = rows_loaded
+
+
+def raw_record_json(headers: list[str], fields: list[str]) -> str:
+    """The raw row as a JSON object keyed by the file's own headers (nothing dropped)."""
+    record: dict[str, str] = {}
+    for position, value in enumerate(fields):
+        name = headers[position] if position < len(headers) else f"_extra_{position + 1}"
+        while name in record:
+            name += "_"
+        record[name] = value
+    return json.dumps(record, ensure_ascii=False)
+
+
+def insert_records(con: duckdb.DuckDBPyConnection, table_name: str, records: list[dict]) -> None:
+    """Insert dicts into a bronze table by column name (one Arrow batch, not row by row)."""
+    insert_into(con, table(table_name), records)
+
+
+def insert_into(con: duckdb.DuckDBPyConnection, qualified_name: str, records: list[dict]) -> None:
+    if not records:
+        return
+    staged = pa.Table.from_pylist(records)
+    view = "_ingest_stage"
+    con.register(view, staged)
+    try:
+        con.execute(f"INSERT INTO {qualified_name} BY NAME SELECT * FROM {view}")
+    finally:
+        con.unregister(view)
+
+
+def registered_status(con, source_file: str, sha256: str) -> str | None:
+    row = first_row(
+        con,
+        f"SELECT status FROM {table('file_registry')}"
+        " WHERE source_file = ? AND sha256 = ? AND status <> 'waiting'",
+        [source_file, sha256],
+    )
+    return row[0] if row else None
+
+
+def same_bytes_elsewhere(con, source: str, source_file: str, sha256: str) -> tuple | None:
+    """(source_file, status) of an earlier registration of these bytes under another path."""
+    return first_row(
+        con,
+        f"SELECT source_file, status FROM {table('file_registry')}"
+        " WHERE source = ? AND sha256 = ? AND source_file <> ? ORDER BY first_seen_at LIMIT 1",
+        [source, sha256, source_file],
+    )
+
+
+def earlier_versions(con, source_file: str, sha256: str) -> list[str]:
+    """Hashes of other, still current versions registered under the same path."""
+    rows = con.execute(
+        f"SELECT sha256 FROM {table('file_registry')} WHERE source_file = ? AND sha256 <> ?"
+        " AND sha256 IS NOT NULL AND superseded_by_sha256 IS NULL",
+        [source_file, sha256],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def mark_superseded(con, source_file: str, old_sha256: str, new_sha256: str,
+                    data_table: str | None = None) -> None:
+    con.execute(
+        f"UPDATE {table('file_registry')} SET superseded_by_sha256 = ?"
+        " WHERE source_file = ? AND sha256 = ?",
+        [new_sha256, source_file, old_sha256],
+    )
+    if data_table:
+        con.execute(
+            f"UPDATE {table(data_table)} SET _superseded_by_sha256 = ?"
+            " WHERE _source_file = ? AND _sha256 = ? AND _superseded_by_sha256 IS NULL",
+            [new_sha256, source_file, old_sha256],
+        )
+
+
+def register(con, outcome: FileOutcome, now: dt.datetime) -> None:
+    """Upsert the file version's registry row and replace its recorded problems."""
+    file = outcome.file
+    first_seen = con.execute(
+        f"SELECT min(first_seen_at) FROM {table('file_registry')}"
+        " WHERE source_file = ? AND sha256 = ?",
+        [file.source_file, file.sha256],
+    ).fetchall()[0][0]
+    if first_seen is not None:  # processed before: replace its row and problems
+        con.execute(
+            f"DELETE FROM {table('file_registry')} WHERE source_file = ? AND sha256 = ?",
+            [file.source_file, file.sha256],
+        )
+        con.execute(
+            f"DELETE FROM {table('load_errors')} WHERE source_file = ? AND sha256 = ?",
+            [file.source_file, file.sha256],
+        )
+    insert_records(con, "file_registry", [{
+        "source": outcome.source,
+        "source_file": file.source_file,
+        "sha256": file.sha256,
+        "size_bytes": file.size_bytes,
+        "archived_path": str(file.archived) if file.archived else None,
+        "first_seen_at": first_seen or now,
+        "processed_at": now,
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "rows_landed": outcome.rows_landed,
+        "rows_loaded": outcome.rows_loaded,
+        "rows_rejected": outcome.rows_rejected,
+        "encoding": outcome.encoding,
+    }])
+    record_problems(con, outcome.source, file.source_file, file.sha256, outcome.problems, now)
+
+
+def record_problems(con, source: str, source_file: str, sha256: str | None,
+                    problems: list[Problem], now: dt.datetime) -> None:
+    insert_records(con, "load_errors", [
+        {
+            "source": source,
+            "source_file": source_file,
+            "sha256": sha256,
+            "sheet": p.sheet,
+            "row_number": p.row_number,
+            "column_name": p.column,
+            "value": p.value,
+            "rule": p.rule,
+            "message": p.message,
+            "severity": p.severity,
+            "raw_record": p.raw_record,
+            "personal": p.personal,
+            "detected_at": now,
+        }
+        for p in problems
+    ])
+
+
+def replace_waiting(con, source: str, folder: str, files: list[LandedFile], reason: str,
+                    now: dt.datetime) -> None:
+    """Waiting rows describe a folder still being written: one per file, no hash kept."""
+    clear_waiting(con, folder)
+    insert_records(con, "file_registry", [
+        {
+            "source": source, "source_file": f.source_file, "sha256": None,
+            "size_bytes": f.size_bytes, "archived_path": None, "first_seen_at": now,
+            "processed_at": now, "status": WAITING, "reason": reason,
+            "rows_landed": 0, "rows_loaded": 0, "rows_rejected": 0,
+        }
+        for f in files
+    ])
+
+
+def clear_waiting(con, folder: str) -> None:
+    con.execute(
+        f"DELETE FROM {table('file_registry')} WHERE status = 'waiting' AND source_file LIKE ?",
+        [folder.rstrip("/") + "/%"],
+    )
+
+
+def clear_folder_problems(con, folder: str) -> None:
+    """Forget extract-level problems (no sha256) recorded for a folder on an earlier run."""
+    con.execute(
+        f"DELETE FROM {table('load_errors')} WHERE sha256 IS NULL AND source_file = ?",
+        [folder],
+    )

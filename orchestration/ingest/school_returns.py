@@ -1,0 +1,184 @@
+"""School returns: ``school_returns/<YYYY-YY>/*.xlsx``, one workbook per school per year.
+
+The workbook reader (``orchestration.returns.reader``) turns a workbook into text values and
+issues; this module registers, archives and stores them:
+
+* ``bronze.return_submissions``: one row per workbook version, status ``valid`` (no error
+  issues), ``invalid`` (errors, including a wrong year or URN) or ``quarantined`` (not
+  readable as a return). Which valid return is current for a school and year is decided in
+  dbt (latest date_completed, then received_at).
+* ``bronze.return_places`` / ``return_pupils``: one row per table row, and
+  ``return_finance`` / ``return_outcomes``: one row per workbook (form sheets; ``_row_number``
+  is NULL, each field's row is fixed by the template layout). A row with an error issue is
+  rejected: it is absent from these tables and kept whole in ``load_errors.raw_record``.
+
+Registry row counts: rows_landed = Places rows + Pupils rows + 1 per Finance / Outcomes form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from orchestration import contract
+from orchestration.ingest import registry
+from orchestration.ingest.files import LandedFile, files_under
+from orchestration.ingest.registry import ERROR, FileOutcome, Problem
+from orchestration.ingest.runner import FailureCollector, IngestSummary, ingest_one_file
+from orchestration.ingest.schema import ensure_bronze_schema
+from orchestration.returns import layout
+
+SOURCE = "school_returns"
+_RETURN_LINEAGE = (
+    ("_sheet", "VARCHAR"), ("_row_number", "INTEGER"), ("_source_file", "VARCHAR"),
+    ("_sha256", "VARCHAR"), ("_academic_year", "VARCHAR"), ("_loaded_at", "TIMESTAMP"),
+)
+_SHEET_TABLES = {
+    layout.PLACES: "return_places",
+    layout.PUPILS: "return_pupils",
+    layout.FINANCE: "return_finance",
+    layout.OUTCOMES: "return_outcomes",
+}
+_PERSONAL_HEADERS = {layout.PUPILS_SHEET.column("upn").header}
+
+
+def _data_columns(sheet: layout.Sheet) -> tuple:
+    return tuple((c.field, "VARCHAR") for c in sheet.columns)
+
+
+RETURN_TABLES = {
+    "return_submissions": (
+        ("_source_file", "VARCHAR"), ("_sha256", "VARCHAR"), ("_academic_year", "VARCHAR"),
+        ("_loaded_at", "TIMESTAMP"),
+        *_data_columns(layout.DETAILS_SHEET),
+        ("received_at", "TIMESTAMP"),  # file modification time, UTC
+        ("status", "VARCHAR"),  # valid / invalid / quarantined
+        ("status_reason", "VARCHAR"),
+        ("error_count", "INTEGER"),
+        ("warning_count", "INTEGER"),
+    ),
+    **{table_name: _data_columns(sheet) + _RETURN_LINEAGE
+       for table_name, sheet in zip(_SHEET_TABLES.values(),
+                                    (layout.PLACES_SHEET, layout.PUPILS_SHEET,
+                                     layout.FINANCE_SHEET, layout.OUTCOMES_SHEET))},
+}
+
+def ingest_school_returns(con, landing_dir: Path, archive_dir: Path) -> IngestSummary:
+    from orchestration.returns.reader import ReturnStructureError  # noqa: F401 - fail early
+
+    ensure_bronze_schema(con)
+    landing_dir = Path(landing_dir)
+    summary = IngestSummary(SOURCE)
+    failures = FailureCollector(summary)
+    root = landing_dir / contract.LANDING_SCHOOL_RETURNS
+    folders = [root] + sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    for folder in folders:
+        for path in files_under(folder):
+            with failures.guard(path.name):
+                ingest_one_file(con, landing_dir, archive_dir, path, summary,
+                                lambda f, now: _load_workbook(con, f, now),
+                                SOURCE)
+    failures.raise_if_any()
+    return summary
+
+
+def _folder_year(file: LandedFile) -> str | None:
+    parts = file.source_file.split("/")
+    if len(parts) != 3:
+        return None
+    try:
+        return contract.academic_year_label(contract.academic_year_start(parts[1]))
+    except ValueError:
+        return None
+
+
+def _received_at(path: Path) -> dt.datetime:
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
+
+
+def _load_workbook(con, file: LandedFile, now: dt.datetime) -> FileOutcome:
+    from orchestration.returns.reader import (
+        ReturnStructureError, check_return_context, read_return_workbook,
+    )
+
+    year = _folder_year(file)
+    base = {"_source_file": file.source_file, "_sha256": file.sha256, "_academic_year": year,
+            "_loaded_at": now, "received_at": _received_at(file.path)}
+    if year is None:
+        return _quarantine(con, file, base, "bad_folder_name", (
+            "returns must be in a folder named by academic year, e.g. school_returns/2024-25/;"
+            " move it there and it will be loaded"))
+    try:
+        parsed = read_return_workbook(file.archived or file.path)
+    except ReturnStructureError as exc:
+        rule = exc.rule
+        return _quarantine(con, file, base, rule, exc.reason)
+    issues = list(parsed.issues) + check_return_context(parsed, year)
+    problems = [_problem(file, issue, parsed) for issue in issues]
+    rejected = {(i.sheet, i.row) for i in issues if i.severity == ERROR and i.row is not None}
+    landed, loaded = _store_rows(con, parsed, rejected, base)
+    errors = sum(p.severity == ERROR for p in problems)
+    registry.insert_records(con, "return_submissions", [{
+        **base, **parsed.details.values,
+        "status": "invalid" if errors else "valid",
+        "status_reason": f"{errors} error(s); see bronze.load_errors" if errors else None,
+        "error_count": errors, "warning_count": len(problems) - errors,
+    }])
+    for old_sha in registry.earlier_versions(con, file.source_file, file.sha256):
+        registry.mark_superseded(con, file.source_file, old_sha, file.sha256)
+    return FileOutcome(SOURCE, file, registry.LOADED,
+                       reason="return has errors (status invalid)" if errors else None,
+                       rows_landed=landed, rows_loaded=loaded, rows_rejected=landed - loaded,
+                       problems=problems)
+
+
+def _quarantine(con, file: LandedFile, base: dict, rule: str, reason: str) -> FileOutcome:
+    message = f"{file.source_file}: {reason}"
+    registry.insert_records(con, "return_submissions", [{
+        **base, "status": "quarantined", "status_reason": message,
+        "error_count": 1, "warning_count": 0,
+    }])
+    return FileOutcome(SOURCE, file, registry.QUARANTINED, reason=message,
+                       problems=[Problem(rule, message)])
+
+
+def _store_rows(con, parsed, rejected: set, base: dict) -> tuple[int, int]:
+    """Insert the rows without errors; returns (rows landed, rows loaded)."""
+    lineage = {k: base[k] for k in ("_source_file", "_sha256", "_academic_year", "_loaded_at")}
+    landed = loaded = 0
+    for rows, table_name in ((parsed.places, "return_places"), (parsed.pupils, "return_pupils")):
+        keep = [row for row in rows if (row.sheet, row.row) not in rejected]
+        registry.insert_records(con, table_name, [
+            {**row.values, **lineage, "_sheet": row.sheet, "_row_number": row.row}
+            for row in keep])
+        landed, loaded = landed + len(rows), loaded + len(keep)
+    for form, table_name in ((parsed.finance, "return_finance"),
+                             (parsed.outcomes, "return_outcomes")):
+        landed += 1
+        if any((form.sheet, row) in rejected for row in form.rows.values()):
+            continue
+        registry.insert_records(con, table_name, [
+            {**form.values, **lineage, "_sheet": form.sheet, "_row_number": None}])
+        loaded += 1
+    return landed, loaded
+
+
+def _problem(file: LandedFile, issue, parsed) -> Problem:
+    personal = issue.column in _PERSONAL_HEADERS
+    message = issue.message
+    if personal and issue.value:
+        message = message.replace(f"'{issue.value}'", "(value withheld)")
+    return Problem(issue.rule, f"{file.source_file} {message}", issue.row, issue.column,
+                   issue.value, issue.severity, _raw_record(issue, parsed), personal,
+                   issue.sheet)
+
+
+def _raw_record(issue, parsed) -> str | None:
+    for row in parsed.places + parsed.pupils:
+        if row.sheet == issue.sheet and row.row == issue.row:
+            return json.dumps(row.values, ensure_ascii=False)
+    for form in (parsed.details, parsed.finance, parsed.outcomes):
+        if form.sheet == issue.sheet:
+            return json.dumps(form.values, ensure_ascii=False)
+    return None
