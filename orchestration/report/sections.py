@@ -1,0 +1,511 @@
+"""What each section of the report shows from its gold table (the columns the gold models
+document in dbt_project/models/gold/*/_models.yml), and which figures are counts of people."""
+
+from __future__ import annotations
+
+from orchestration.report import charts
+from orchestration.report.generic import GenericSpec, View
+
+PLACE_LEVELS = ("county", "area", "district")
+
+PATHWAY_DESTINATIONS = (
+    ("to_secondary_srp_same_designation", "Secondary SRP, same designation"),
+    ("to_secondary_srp_other_designation", "Secondary SRP, other designation"),
+    ("to_mainstream", "Mainstream, no SRP"),
+    ("to_special_state_funded", "Special school (state-funded)"),
+    ("to_independent_non_maintained", "Independent or non-maintained"),
+    ("to_other_arrangement", "Other arrangement"),
+    ("to_no_plan_or_left", "No active plan or left"),
+)
+PATHWAYS = GenericSpec(
+    "pathways",
+    "Year 6 destinations and pathways",
+    "phase_transfer_pathways",
+    "Pupils in a primary SRP in Year 6 on census day, and where each was placed on the next "
+    "census day, by HOME district and designation; against the secondary SRP places open to Year "
+    "7 in the district (places commissioned / 5) - a positive gap means more Year 6 SRP pupils "
+    "than Year 7 places.",
+    levels=PLACE_LEVELS,
+    required=("designation", "year6_pupils"),
+    counts=("year6_pupils", "continuing_to_secondary_srp")
+    + tuple(c for c, _ in PATHWAY_DESTINATIONS),
+    derived={
+        "continuing_to_secondary_srp_share": ("continuing_to_secondary_srp", "year6_pupils"),
+        "year7_places_gap": ("year6_pupils",),
+        **{f"{c}_share": (c, "year6_pupils") for c, _ in PATHWAY_DESTINATIONS},
+    },
+    plain=("secondary_srp_places", "year7_places"),
+    row_groups=(
+        ("year6_pupils", tuple(c for c, _ in PATHWAY_DESTINATIONS)),
+        (
+            "continuing_to_secondary_srp",
+            ("to_secondary_srp_same_designation", "to_secondary_srp_other_designation"),
+        ),
+    ),
+    dims=("designation",),
+    year_column="entry_year",
+    children_where=(("designation", "All"),),
+    views=(
+        View(
+            "Destinations of the Year 6 cohort",
+            (("designation", "Designation"), ("year6_pupils", "Year 6 pupils"))
+            + PATHWAY_DESTINATIONS
+            + (("continuing_to_secondary_srp_share", "Continuing to a secondary SRP"),),
+        ),
+        View(
+            "Pathway gap",
+            (
+                ("designation", "Designation"),
+                ("year6_pupils", "Year 6 pupils"),
+                ("secondary_srp_places", "Secondary SRP places"),
+                ("year7_places", "Year 7 places"),
+                ("year7_places_gap", "Gap"),
+            ),
+        ),
+    ),
+)
+
+TRAVEL = GenericSpec(
+    "travel",
+    "Travel from home to school",
+    "srp_travel",
+    "Straight-line distance from home to the SRP school for the pupils on roll on census day, "
+    "over the pupils whose distance is known; pupils living in another district than the "
+    "school's (district = the school's).",
+    required=("pupils_on_roll",),
+    counts=(
+        "pupils_on_roll",
+        "pupils_with_known_distance",
+        "pupils_from_other_district",
+        "pupils_distance_unknown",
+    ),
+    means={
+        "mean_distance_km": "pupils_with_known_distance",
+        "median_distance_km": "pupils_with_known_distance",
+        "p90_distance_km": "pupils_with_known_distance",
+    },
+    derived={
+        "from_other_district_share": ("pupils_from_other_district", "pupils_on_roll"),
+        "distance_unknown_share": ("pupils_distance_unknown", "pupils_on_roll"),
+    },
+    row_groups=(("pupils_on_roll", ("pupils_with_known_distance", "pupils_distance_unknown")),),
+    same_as_places=("pupils_on_roll",),
+    dims=("designation",),
+    children_where=(("designation", "All"),),
+    views=(
+        View(
+            "Distance from home to school",
+            (
+                ("designation", "Designation"),
+                ("pupils_on_roll", "Pupils on roll"),
+                ("mean_distance_km", "Mean km"),
+                ("median_distance_km", "Median km"),
+                ("p90_distance_km", "90th percentile km"),
+                ("pupils_from_other_district", "From another district"),
+                ("from_other_district_share", "Share from another district"),
+                ("pupils_distance_unknown", "Distance unknown"),
+            ),
+        ),
+    ),
+)
+
+_FINANCE_PEOPLE = ("pupils_on_roll", "return_pupils_on_roll")
+FINANCE = GenericSpec(
+    "finance",
+    "Finance",
+    "srp_finance",
+    "Council funding = place funding x places commissioned + top-up x pupils on roll on census "
+    "day; income and expenditure as the schools' current returns state them (a school's return "
+    "is shared between its designations by places), and the county total against the SRP "
+    "funding envelope. Top-up follows the pupil count, so it is hidden where that count is.",
+    required=("council_funding_gbp",),
+    counts=_FINANCE_PEOPLE,
+    same_as_places=("pupils_on_roll",),
+    derived={
+        "council_top_up_gbp": ("pupils_on_roll",),
+        "council_funding_gbp": ("pupils_on_roll",),
+        "council_funding_per_commissioned_place_gbp": ("pupils_on_roll",),
+        "return_cost_per_pupil_gbp": ("return_pupils_on_roll",),
+        "envelope_used_share": ("pupils_on_roll",),
+        "envelope_remaining_gbp": ("pupils_on_roll",),
+    },
+    plain=(
+        "srp_count",
+        "commissioned_places",
+        "srps_with_return",
+        "return_commissioned_places",
+        "place_funding_rate_gbp",
+        "top_up_rate_gbp",
+        "return_allocation_share",
+    ),
+    dims=("designation",),
+    children_where=(("designation", "All"),),
+    views=(
+        View(
+            "Council funding",
+            (
+                ("designation", "Designation"),
+                ("srp_count", "SRPs"),
+                ("commissioned_places", "Places"),
+                ("pupils_on_roll", "Pupils on roll"),
+                ("council_place_funding_gbp", "Place funding"),
+                ("council_top_up_gbp", "Top-up"),
+                ("council_funding_gbp", "Total funding"),
+                ("council_funding_per_commissioned_place_gbp", "Per place"),
+            ),
+        ),
+        View(
+            "Income and expenditure from the returns",
+            (
+                ("designation", "Designation"),
+                ("srps_with_return", "SRPs with a return"),
+                ("return_income_total_gbp", "Income"),
+                ("return_spend_total_gbp", "Expenditure"),
+                ("return_surplus_gbp", "Surplus (deficit)"),
+                ("return_cost_per_commissioned_place_gbp", "Cost per place"),
+                ("return_cost_per_pupil_gbp", "Cost per pupil"),
+            ),
+        ),
+        View(
+            "Against the funding envelope",
+            (
+                ("council_funding_gbp", "Council funding"),
+                ("envelope_gbp", "Envelope"),
+                ("envelope_used_share", "Envelope used"),
+                ("envelope_remaining_gbp", "Envelope remaining"),
+            ),
+            where=(("level", "county"), ("designation", "All")),
+            transposed=True,
+            children=False,
+        ),
+    ),
+)
+
+_KPI_FIGURES = (
+    ("occupancy_pct", "Occupancy"),
+    ("attendance_pct", "Attendance"),
+    ("suspension_days_per_pupil", "Suspension days per pupil"),
+    ("permanent_exclusion_pct", "Permanently excluded"),
+    ("timetable_in_mainstream_pct", "Timetable in mainstream"),
+    ("annual_reviews_on_time_pct", "Annual reviews on time"),
+    ("parents_satisfied_pct", "Parents satisfied"),
+    ("pupils_meeting_outcomes_pct", "Pupils meeting outcomes"),
+)
+KPIS = GenericSpec(
+    "kpis",
+    "Performance indicators (RAG)",
+    "srp_kpis",
+    "Red / amber / green against the thresholds the council keeps as reference data. Figures "
+    "from the schools' current returns (attendance, suspensions, exclusions, time in mainstream, "
+    "outreach, parent satisfaction, outcomes) and from Synergy (annual reviews on time). A "
+    "figure built on fewer than 5 pupils is hidden with its status.",
+    required=("overall_rag",),
+    counts=(
+        "pupils_on_roll",
+        "return_pupils",
+        "permanent_exclusions",
+        "annual_reviews_due",
+        "annual_reviews_on_time",
+    ),
+    derived={
+        "occupancy_pct": ("pupils_on_roll",),
+        "permanent_exclusion_pct": ("permanent_exclusions", "return_pupils"),
+        "annual_reviews_on_time_pct": ("annual_reviews_on_time", "annual_reviews_due"),
+    },
+    means={
+        "attendance_pct": "return_pupils",
+        "suspension_days": "return_pupils",
+        "suspension_days_per_pupil": "return_pupils",
+        "timetable_in_mainstream_pct": "return_pupils",
+        "parents_satisfied_pct": "return_pupils",
+        "pupils_meeting_outcomes_pct": "return_pupils",
+    },
+    plain=("srp_schools", "commissioned_places", "schools_with_return", "outreach_sessions"),
+    same_as_places=("pupils_on_roll",),
+    rag={c: f"{c}_rag" for c, _ in _KPI_FIGURES},
+    overall_rag="overall_rag",
+    views=(
+        View(
+            "Indicators",
+            (("overall_rag", "Overall"),)
+            + _KPI_FIGURES
+            + (
+                ("outreach_sessions", "Outreach sessions"),
+                ("schools_with_return", "Schools with a return"),
+            ),
+            transposed=True,
+        ),
+    ),
+)
+
+RECONCILIATION = GenericSpec(
+    "reconciliation",
+    "Return reconciliation with Synergy",
+    "srp_returns_reconciliation",
+    "Returns received, valid, late and superseded, with the errors and warnings found; the pupil "
+    "list of each school's current return against Synergy's pupils in the SRP during the year.",
+    required=("returns_expected",),
+    counts=(
+        "synergy_pupils",
+        "return_pupils",
+        "pupils_in_both",
+        "pupils_only_in_synergy",
+        "pupils_only_in_return",
+        "designation_mismatches",
+        "nc_year_mismatches",
+    ),
+    plain=(
+        "returns_expected",
+        "returns_missing",
+        "schools_with_current_return",
+        "returns_received",
+        "returns_valid",
+        "returns_late",
+        "returns_superseded",
+        "error_count",
+        "warning_count",
+    ),
+    row_groups=(
+        ("synergy_pupils", ("pupils_in_both", "pupils_only_in_synergy")),
+        ("return_pupils", ("pupils_in_both", "pupils_only_in_return")),
+    ),
+    views=(
+        View(
+            "Returns",
+            (
+                ("returns_expected", "Expected"),
+                ("returns_received", "Received"),
+                ("returns_valid", "Valid"),
+                ("returns_late", "Late"),
+                ("returns_superseded", "Superseded"),
+                ("returns_missing", "Missing"),
+                ("error_count", "Errors"),
+                ("warning_count", "Warnings"),
+            ),
+        ),
+        View(
+            "Pupil lists against Synergy",
+            (
+                ("synergy_pupils", "Synergy"),
+                ("return_pupils", "Return"),
+                ("pupils_in_both", "In both"),
+                ("pupils_only_in_synergy", "Only in Synergy"),
+                ("pupils_only_in_return", "Only in return"),
+                ("designation_mismatches", "Designation differs"),
+                ("nc_year_mismatches", "Year group differs"),
+            ),
+        ),
+    ),
+)
+
+FORECAST = GenericSpec(
+    "forecast",
+    "Secondary SRP demand forecast",
+    "srp_demand_forecast",
+    "Year 7 demand for secondary SRP places in the next five years: today's primary SRP pupils "
+    "in Years 2 to 6 (by HOME district and designation) rolled forward, times the observed rate "
+    "of continuing to a secondary SRP, against the Year 7 places commissioned today (places / 5). "
+    "A positive shortfall means more demand than places.",
+    levels=PLACE_LEVELS,
+    required=("forecast_year", "projected_year7_demand"),
+    counts=("primary_srp_pupils", "transfers_observed"),
+    derived={
+        "projected_year7_demand": ("primary_srp_pupils",),
+        "year7_shortfall": ("primary_srp_pupils",),
+    },
+    plain=("secondary_srp_places", "year7_places", "years_ahead", "continuation_rate_share"),
+    dims=("designation", "forecast_year"),
+    year_column="forecast_year",
+    children_where=(("designation", "All"),),
+    views=(
+        View(
+            "Year 7 demand against places",
+            (
+                ("designation", "Designation"),
+                ("forecast_year", "Year 7 in"),
+                ("primary_srp_pupils", "Primary SRP pupils now"),
+                ("projected_year7_demand", "Projected Year 7 demand"),
+                ("year7_places", "Year 7 places"),
+                ("year7_shortfall", "Shortfall"),
+            ),
+        ),
+    ),
+)
+
+EHCP_PROFILE = GenericSpec(
+    "ehcp-profile",
+    "EHCP caseload profile",
+    "ehcp_caseload_profile",
+    "Children and young people with an EHC plan on census day (by HOME area and district), new "
+    "requests and plans issued in the year, by age band, sex, ethnicity, primary need and "
+    "placement, with the national and Kent published shares beside them.",
+    levels=PLACE_LEVELS,
+    required=("dimension", "category", "holders"),
+    counts=("holders", "requests_received", "plans_issued"),
+    derived={
+        "holders_share": ("holders",),
+        "requests_share": ("requests_received",),
+        "plans_issued_share": ("plans_issued",),
+    },
+    plain=(
+        "national_holders_pct",
+        "kent_published_holders_pct",
+        "kent_published_requests_pct",
+        "kent_published_plans_issued_pct",
+    ),
+    dims=("dimension", "category"),
+    split_by="dimension",
+    views=(
+        View(
+            "EHC plan holders",
+            (
+                ("category", "Category"),
+                ("holders", "Holders"),
+                ("holders_share", "Share"),
+                ("national_holders_pct", "England"),
+                ("kent_published_holders_pct", "Kent published"),
+                ("requests_received", "Requests"),
+                ("requests_share", "Share of requests"),
+                ("plans_issued", "Plans issued"),
+                ("plans_issued_share", "Share of plans"),
+            ),
+            children=False,
+        ),
+    ),
+)
+
+PLACEMENT_BY_AGE = GenericSpec(
+    "placement-by-age",
+    "Placement by age",
+    "ehcp_placement_by_age",
+    "EHC plan holders on census day by age and the type of their main placement (HOME area and "
+    "district): read down the ages to see the move from mainstream to special and independent "
+    "schools between ages 11 and 12 (Year 6 to Year 7).",
+    levels=PLACE_LEVELS,
+    required=("age", "placement_category", "holders"),
+    counts=("holders", "holders_at_age"),
+    derived={"holders_share": ("holders", "holders_at_age")},
+    dims=("age", "placement_category"),
+    split_by="age",
+    split_tables=False,
+    # each age adds up to its holders; each placement to the caseload profile's figure for it
+    wholes_by=("age", "placement_category"),
+    wholes_of=("holders",),
+    whole_totals={"age": "holders_at_age"},
+    views=(
+        View(
+            "EHC plan holders by age (rows) and placement (columns)",
+            (),
+            pivot=("age", "placement_category", "holders"),
+            pivot_total="holders_at_age",
+        ),
+        View(
+            "Share of each age group by placement",
+            (),
+            pivot=("age", "placement_category", "holders_share"),
+            pivot_share_of="holders_at_age",
+        ),
+    ),
+)
+
+
+def _timeliness_chart(spec, own, cells, place):
+    """Within 20 weeks (excluding exceptions): Synergy against DfE's Kent, South East, England."""
+    rows = sorted(zip(own, cells), key=lambda rc: rc[0]["calendar_year"])
+    if len(rows) < 2:
+        return None
+    series = {
+        "Kent (Synergy)": "within_20_weeks_excl_exceptions_pct",
+        "Kent (DfE)": "dfe_kent_within_20_weeks_excl_exceptions_pct",
+        "South East (DfE)": "dfe_south_east_within_20_weeks_excl_exceptions_pct",
+        "England (DfE)": "dfe_england_within_20_weeks_excl_exceptions_pct",
+    }
+    from orchestration.report.disclosure import NOT_AVAILABLE_CELL
+
+    return charts.line_chart(
+        [str(r["calendar_year"]) for r, _ in rows],
+        {
+            name: [c.get(col, NOT_AVAILABLE_CELL) for _, c in rows]
+            for name, col in series.items()
+            if any(col in c for _, c in rows)
+        },
+        title="EHC plans issued within 20 weeks, excluding exceptions (%)",
+        max_value=100,
+    )
+
+
+TIMELINESS = GenericSpec(
+    "timeliness",
+    "EHCP timeliness against national",
+    "ehcp_timeliness",
+    "Per calendar year: requests, refusals, EHC plans issued and the share within 20 weeks (with "
+    "and without exception cases), annual reviews within 12 months; beside the DfE's published "
+    "figures for Kent, the South East and England (DfE divides refusals by all requests, we by "
+    "requests decided).",
+    levels=PLACE_LEVELS,
+    required=("calendar_year", "plans_issued"),
+    counts=(
+        "requests_received",
+        "requests_decided",
+        "requests_refused",
+        "plans_issued",
+        "plans_issued_within_20_weeks",
+        "plans_issued_excl_exceptions",
+        "plans_issued_within_20_weeks_excl_exceptions",
+        "plans_due_annual_review",
+        "reviewed_within_12_months",
+    ),
+    derived={
+        "requests_refused_pct": ("requests_refused", "requests_decided"),
+        "within_20_weeks_pct": ("plans_issued_within_20_weeks", "plans_issued"),
+        "within_20_weeks_excl_exceptions_pct": (
+            "plans_issued_within_20_weeks_excl_exceptions",
+            "plans_issued_excl_exceptions",
+        ),
+        "reviewed_within_12_months_pct": ("reviewed_within_12_months", "plans_due_annual_review"),
+    },
+    dims=("calendar_year",),
+    year_column="calendar_year",
+    children_latest=True,
+    chart=_timeliness_chart,
+    views=(
+        View(
+            "Timeliness",
+            (
+                ("calendar_year", "Year"),
+                ("requests_received", "Requests"),
+                ("requests_refused_pct", "Refused"),
+                ("plans_issued", "Plans issued"),
+                ("within_20_weeks_pct", "Within 20 weeks"),
+                ("within_20_weeks_excl_exceptions_pct", "Within 20 weeks excl. exceptions"),
+                ("reviewed_within_12_months_pct", "Reviewed within 12 months"),
+            ),
+        ),
+        View(
+            "Published by the DfE: within 20 weeks excl. exceptions",
+            (
+                ("calendar_year", "Year"),
+                ("within_20_weeks_excl_exceptions_pct", "Kent (Synergy)"),
+                ("dfe_kent_within_20_weeks_excl_exceptions_pct", "Kent (DfE)"),
+                ("dfe_south_east_within_20_weeks_excl_exceptions_pct", "South East"),
+                ("dfe_england_within_20_weeks_excl_exceptions_pct", "England"),
+                ("dfe_kent_requests_refused_pct", "Kent refused (DfE)"),
+                ("dfe_england_requests_refused_pct", "England refused (DfE)"),
+            ),
+            children=False,
+        ),
+    ),
+)
+
+# In the order the SRP review asks for them; "returns" is built from srp_places + RECONCILIATION.
+SECTION_ORDER = (
+    PATHWAYS,
+    TRAVEL,
+    FINANCE,
+    KPIS,
+    "returns",
+    FORECAST,
+    EHCP_PROFILE,
+    PLACEMENT_BY_AGE,
+    TIMELINESS,
+)

@@ -1,0 +1,83 @@
+"""The report in a real headless Chromium (Debian's /usr/bin/chromium): it opens offline from a
+file:// URL without console errors, shows its sections and charts, its district links work, and
+a full-page screenshot goes to test-artifacts/report.png."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_report_render import GENERATED_AT, write_warehouse
+
+from orchestration.report import build_report
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if os.environ.get("CI"):  # CI installs both: a missing one must fail, not skip
+    from playwright import sync_api
+else:
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "Debian's chromium is not installed (apt-get install -y chromium); CI "
+            "installs it and runs this test",
+            allow_module_level=True,
+        )
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("browser_report")
+    return build_report(
+        write_warehouse(root / "warehouse.duckdb"), root / "report", generated_at=GENERATED_AT
+    )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_report_opens_offline_and_navigates(report, browser):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+
+    page.goto(report.as_uri())
+    assert page.title() == "Kent county overview | SRP annual strategic report 2024/25"
+    for section in ("summary", "places", "returns", "methods", "data-quality"):
+        assert page.locator(f"section#{section}").is_visible(), section
+    assert page.locator("section#places svg.chart").count() >= 3
+    assert page.locator(".tile").count() == 5
+    assert page.locator("section#places svg.chart").first.bounding_box()["height"] > 60
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+
+    page.locator("#places table a", has_text="Ashford").first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/district-ashford.html")
+    assert page.locator("h1").inner_text() == "Annual strategic report 2024/25"
+    assert page.locator(".subtitle").inner_text() == "Ashford district pack"
+    assert page.locator("section#places svg.chart").count() >= 2
+    page.screenshot(path=str(ARTIFACTS / "report-district.png"), full_page=True)
+
+    assert problems == []
+    assert all(url.startswith("file://") for url in requests), requests
+    page.close()
