@@ -1,13 +1,18 @@
-"""The whole refresh at a small scale: landing -> bronze -> silver -> gold -> checks.
+"""The whole refresh at a small scale: landing -> bronze -> silver -> gold -> checks -> report
+-> publication, twice (the second run is a no-change night), then a night with a planted defect.
 
 Materialises every asset into a temporary warehouse and checks gold.srp_places against an
-independent computation over the generated files (plain Python over the CSVs, no SQL)."""
+independent computation over the generated files (plain Python over the CSVs, no SQL). The
+last test plants a broken Synergy extract and runs the real alert sensor against a real SMTP
+server and a real webhook receiver on 127.0.0.1; it mutates the shared state, so it runs last.
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import re
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,6 +20,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from alert_receivers import alert_env, smtp_receiver, webhook_receiver  # noqa: F401
 from orchestration import contract
 from tests.conftest import platform_env
 
@@ -23,10 +29,13 @@ YEAR = 2024  # 2024/25: census day 16 January 2025
 
 @pytest.fixture(scope="module")
 def refreshed(small_landing, tmp_path_factory):
-    """One full refresh of the small sample into a fresh warehouse (and a second, no-change one)."""
+    """Two full refreshes of a copy of the small sample into a fresh warehouse (the second is a
+    no-change night), with the Dagster instance kept open for the tests."""
     root = tmp_path_factory.mktemp("platform")
+    landing = root / "landing"
+    shutil.copytree(small_landing, landing)
     with pytest.MonkeyPatch.context() as mp:
-        for var, value in platform_env(root, small_landing).items():
+        for var, value in platform_env(root, landing).items():
             mp.setenv(var, value)
         mp.delenv("SEND_PSEUDONYM_KEY", raising=False)
         from orchestration.definitions import defs
@@ -37,13 +46,16 @@ def refreshed(small_landing, tmp_path_factory):
             first = job.execute_in_process(instance=instance, raise_on_error=False)
             counts_after_first = bronze_counts(root / "warehouse.duckdb")
             second = job.execute_in_process(instance=instance, raise_on_error=False)
-    return {
-        "warehouse": root / "warehouse.duckdb",
-        "landing": small_landing,
-        "first": first,
-        "second": second,
-        "bronze_after_first": counts_after_first,
-    }
+            yield {
+                "root": root,
+                "warehouse": root / "warehouse.duckdb",
+                "landing": landing,
+                "job": job,
+                "instance": instance,
+                "first": first,
+                "second": second,
+                "bronze_after_first": counts_after_first,
+            }
 
 
 def bronze_counts(warehouse: Path) -> dict[str, int]:
@@ -210,9 +222,78 @@ def test_no_identifiers_outside_bronze(refreshed):
     assert [c for c in columns if IDENTIFIER_COLUMNS.match(c[2])] == []
     surnames = {r[0] for r in query(warehouse, "select distinct surname from bronze.synergy_person where surname is not null")}
     assert surnames
+    # a surname that is also reference vocabulary (e.g. 'White', an ethnic group) proves nothing
+    vocabulary = {
+        value
+        for schema, table, column, data_type in columns
+        if schema == "reference" and data_type == "VARCHAR"
+        for (value,) in query(warehouse, f'select distinct "{column}" from reference."{table}"')
+    }
+    surnames -= vocabulary
     for schema, table, column, data_type in columns:
         if data_type != "VARCHAR":
             continue
         values = {r[0] for r in query(warehouse, f'select distinct "{column}" from {schema}."{table}" where "{column}" is not null')}
         assert not any(UPN_VALUE.match(v) for v in values), f"UPN-like value in {schema}.{table}.{column}"
         assert not (values & surnames), f"surname in {schema}.{table}.{column}"
+
+
+# --- the night with a planted defect (runs last: it changes the shared warehouse) -------------
+
+def plant_half_missing_placements(landing: Path) -> str:
+    """A new, complete extract for the next night in which half the placements are missing."""
+    latest = latest_extract(landing)
+    night = (dt.date.fromisoformat(latest.name) + dt.timedelta(days=1)).isoformat()
+    broken = landing / "synergy" / night
+    shutil.copytree(latest, broken)
+    (broken / "_SUCCESS").unlink()
+    lines = (broken / "placement.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (broken / "placement.csv").write_text("".join(lines[: 1 + (len(lines) - 1) // 2]), encoding="utf-8")
+    (broken / "_SUCCESS").write_text("")
+    return night
+
+
+def gold_snapshot(warehouse: Path) -> list:
+    return query(warehouse, "select * from gold.srp_places order by all")
+
+
+def tick_alert_sensor(instance):
+    from orchestration.defs.alerts.sensors import check_alert_sensor
+
+    return check_alert_sensor(dg.build_sensor_context(instance=instance))
+
+
+def test_planted_defect_stops_gold_and_alerts_once(refreshed, alert_env, smtp_receiver, webhook_receiver):
+    instance = refreshed["instance"]
+    # clean nights: no alert
+    tick_alert_sensor(instance)
+    assert smtp_receiver.messages == [] and webhook_receiver.posts == []
+
+    gold_before = gold_snapshot(refreshed["warehouse"])
+    plant_half_missing_placements(refreshed["landing"])
+    result = refreshed["job"].execute_in_process(instance=instance, raise_on_error=False)
+
+    assert not result.success
+    failed = [
+        (e.asset_key.to_user_string(), e.check_name)
+        for e in check_evaluations(result) if not e.passed
+    ]
+    assert failed == [("bronze/synergy_placement", "volume_vs_previous_extract")]
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "bronze/synergy_placement" in materialized
+    assert not any(k.startswith(("silver/", "gold/", "report/", "publish/")) for k in materialized)
+    assert gold_snapshot(refreshed["warehouse"]) == gold_before
+
+    tick_alert_sensor(instance)
+    smtp_receiver.wait_for(1)
+    assert len(smtp_receiver.messages) == 1
+    assert len(webhook_receiver.posts) == 1
+    email = smtp_receiver.messages[0]
+    body = email.get_body().get_content() if email.is_multipart() else email.get_payload()
+    for text in ("bronze/synergy_placement", "volume_vs_previous_extract", result.run_id):
+        assert text in body
+    post = webhook_receiver.posts[0].json
+    assert "bronze/synergy_placement" in post["text"] and "volume_vs_previous_extract" in post["text"]
+    # the same evaluation is never alerted twice
+    tick_alert_sensor(instance)
+    assert len(smtp_receiver.messages) == 1 and len(webhook_receiver.posts) == 1

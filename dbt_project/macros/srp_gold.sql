@@ -11,10 +11,15 @@
 
 {#- Academic years whose census day the latest Synergy extract covers (census day on or before
     the extract date): the years for which "on roll on census day" can be counted. -#}
+{#- The date of the latest Synergy extract loaded: what the warehouse knows up to. -#}
+{% macro latest_synergy_extract() -%}
+    select max(extract_date) from {{ source('bronze', 'synergy_extracts') }} where status = 'loaded'
+{%- endmacro %}
+
 {% macro census_years_covered() -%}
     select y.academic_year, y.academic_year_start, y.census_date
     from {{ ref('silver_academic_years') }} as y
-    where y.census_date <= (select max(extract_date) from {{ ref('silver_person') }})
+    where y.census_date <= ({{ latest_synergy_extract() }})
 {%- endmacro %}
 
 {#- `numerator / denominator` rounded to `digits`, null when the denominator is 0 or null. -#}

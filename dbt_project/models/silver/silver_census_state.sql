@@ -4,7 +4,7 @@
 with years as (
     select academic_year, academic_year_start, census_date
     from {{ ref('silver_academic_years') }}
-    where census_date <= (select max(extract_date) from {{ ref('silver_person') }})
+    where census_date <= ({{ latest_synergy_extract() }})
       and academic_year_start >= (select min(extract(year from start_date)) - 1 from {{ ref('silver_plan') }})
 ),
 

@@ -30,6 +30,7 @@ on_roll as (
     inner join srp_schools as s on pl.urn = s.urn
     inner join {{ ref('silver_academic_years') }} as y on s.academic_year_start = y.academic_year_start
     where pl.is_resourced_provision
+      and y.census_date <= ({{ latest_synergy_extract() }})
       and {{ on_roll_at('pl.entry_date', 'pl.leaving_date', 'y.census_date') }}
 ),
 

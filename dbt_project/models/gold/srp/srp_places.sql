@@ -4,6 +4,8 @@ with register as (
     select academic_year, academic_year_start, urn, school_name, srp_id, designation, phase,
            district, area, commissioned_places
     from {{ ref('silver_srp') }}
+    -- only years whose census day the loaded Synergy extracts cover
+    where academic_year in (select academic_year from ({{ census_years_covered() }}) as covered)
 ),
 
 schools as (
