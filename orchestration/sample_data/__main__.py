@@ -1,0 +1,4 @@
+from orchestration.sample_data.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""Kent districts, British National Grid coordinates and postcodes."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from orchestration import contract
+from orchestration.sample_data.scenario import Weighted
+
+# Rough district centres (BNG metres) and relative population (weights for homes/schools).
+DISTRICT_CENTRES = {
+    "Dartford": (554000, 174000), "Gravesham": (565000, 170000),
+    "Sevenoaks": (552000, 155000), "Maidstone": (578000, 153000),
+    "Tonbridge and Malling": (566000, 157000), "Tunbridge Wells": (562000, 138000),
+    "Canterbury": (615000, 158000), "Swale": (598000, 163000), "Thanet": (635000, 167000),
+    "Ashford": (600000, 140000), "Dover": (630000, 146000),
+    "Folkestone and Hythe": (616000, 136000),
+}
+DISTRICT_POPULATION = {
+    "Dartford": 7.5, "Gravesham": 7.0, "Sevenoaks": 7.5, "Maidstone": 11.0,
+    "Tonbridge and Malling": 8.5, "Tunbridge Wells": 7.5, "Canterbury": 9.0, "Swale": 9.5,
+    "Thanet": 9.0, "Ashford": 8.5, "Dover": 7.5, "Folkestone and Hythe": 7.0,
+}
+assert set(DISTRICT_CENTRES) == set(contract.KENT_DISTRICTS)
+
+# The six districts the SRP review names: secondary SRP places are short there.
+SHORT_SECONDARY_DISTRICTS = frozenset(
+    {"Ashford", "Folkestone and Hythe", "Gravesham", "Maidstone", "Sevenoaks", "Thanet"}
+)
+
+POSTCODE_DISTRICTS = {
+    "Dartford": ("DA1", "DA2", "DA4"), "Gravesham": ("DA11", "DA12", "DA13"),
+    "Sevenoaks": ("TN13", "TN14", "TN15", "BR8"), "Maidstone": ("ME14", "ME15", "ME16", "ME17"),
+    "Tonbridge and Malling": ("ME19", "ME20", "TN9", "TN10"),
+    "Tunbridge Wells": ("TN1", "TN2", "TN4", "TN12"), "Canterbury": ("CT1", "CT2", "CT5", "CT6"),
+    "Swale": ("ME10", "ME12", "ME13"), "Thanet": ("CT9", "CT10", "CT11", "CT12"),
+    "Ashford": ("TN23", "TN24", "TN25", "TN26"), "Dover": ("CT14", "CT15", "CT16", "CT17"),
+    "Folkestone and Hythe": ("CT19", "CT20", "CT21", "TN28", "TN29"),
+}
+OUT_OF_COUNTY_POSTCODES = ("ME1", "ME4", "ME7", "ME8", "TN31", "TN35", "DA7", "DA15", "RH8")
+
+# Neighbouring councils: (LA code, LA name, district, centre) for out-of-county schools/homes.
+NEIGHBOUR_LAS = (
+    ("887", "Medway", "Medway", (576000, 168000)),
+    ("845", "East Sussex", "Rother", (575000, 122000)),
+    ("845", "East Sussex", "Wealden", (556000, 120000)),
+    ("303", "Bexley", "Bexley", (549000, 175000)),
+    ("305", "Bromley", "Bromley", (542000, 166000)),
+    ("936", "Surrey", "Tandridge", (538000, 150000)),
+    ("883", "Thurrock", "Thurrock", (562000, 180000)),
+)
+
+PLACE_NAMES = {
+    "Dartford": ("Dartford", "Swanscombe", "Greenhithe", "Stone", "Wilmington",
+                 "Sutton-at-Hone", "Longfield", "Joydens Wood"),
+    "Gravesham": ("Gravesend", "Northfleet", "Istead Rise", "Meopham", "Higham", "Cobham",
+                  "Shorne", "Painters Ash"),
+    "Sevenoaks": ("Sevenoaks", "Swanley", "Edenbridge", "Westerham", "Otford", "Kemsing",
+                  "Hextable", "Riverhead"),
+    "Maidstone": ("Maidstone", "Bearsted", "Headcorn", "Marden", "Lenham", "Coxheath",
+                  "Staplehurst", "Boughton Monchelsea"),
+    "Tonbridge and Malling": ("Tonbridge", "West Malling", "Snodland", "Aylesford", "Kings Hill",
+                              "Hildenborough", "Larkfield", "Ditton"),
+    "Tunbridge Wells": ("Tunbridge Wells", "Southborough", "Paddock Wood", "Cranbrook",
+                        "Hawkhurst", "Rusthall", "Pembury", "Goudhurst"),
+    "Canterbury": ("Canterbury", "Whitstable", "Herne Bay", "Sturry", "Bridge", "Chartham",
+                   "Hersden", "Blean"),
+    "Swale": ("Sittingbourne", "Faversham", "Sheerness", "Minster-on-Sea", "Iwade",
+              "Eastchurch", "Teynham", "Milton Regis"),
+    "Thanet": ("Margate", "Ramsgate", "Broadstairs", "Birchington", "Westgate-on-Sea",
+               "Cliftonville", "Minster", "Newington"),
+    "Ashford": ("Ashford", "Tenterden", "Kennington", "Willesborough", "Wye", "Charing",
+                "Hamstreet", "Kingsnorth"),
+    "Dover": ("Dover", "Deal", "Sandwich", "Aylesham", "Whitfield", "River", "Walmer",
+              "Eythorne"),
+    "Folkestone and Hythe": ("Folkestone", "Hythe", "New Romney", "Lydd", "Cheriton",
+                             "Sandgate", "Lyminge", "Dymchurch"),
+}
+
+HOME_DISTRICTS = Weighted(DISTRICT_POPULATION)
+_INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+def scatter(rng: random.Random, centre: tuple[int, int], radius_m: float) -> tuple[int, int]:
+    """A point uniformly inside a disc around ``centre``."""
+    angle = rng.uniform(0, 2 * math.pi)
+    distance = radius_m * math.sqrt(rng.random())
+    return round(centre[0] + distance * math.cos(angle)), round(centre[1] + distance * math.sin(angle))
+
+
+def home_point(rng: random.Random, district: str) -> tuple[int, int]:
+    """Homes cluster nearer the district centre than schools do."""
+    centre = DISTRICT_CENTRES[district]
+    spread = min(abs(rng.gauss(0, 3500)), 8000)
+    angle = rng.uniform(0, 2 * math.pi)
+    return round(centre[0] + spread * math.cos(angle)), round(centre[1] + spread * math.sin(angle))
+
+
+def distance_km(a: tuple[int, int], b: tuple[int, int]) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1]) / 1000
+
+
+def postcode(rng: random.Random, outward_codes: tuple[str, ...]) -> str:
+    inward = f"{rng.randint(1, 9)}{rng.choice(_INWARD_LETTERS)}{rng.choice(_INWARD_LETTERS)}"
+    return f"{rng.choice(outward_codes)} {inward}"
+
+
+def district_postcode(rng: random.Random, district: str) -> str:
+    return postcode(rng, POSTCODE_DISTRICTS.get(district, OUT_OF_COUNTY_POSTCODES))
