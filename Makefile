@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SEND_DATA_ROOT ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(SEND_DATA_ROOT)/dagster_home
-SCALE ?= 1
+SCALE ?=
 SEED ?= 42
 
 .PHONY: run test ui install manifest sample bench clean help browser
@@ -15,6 +15,7 @@ help:
 	@echo "make run   - install, generate sample data if absent, materialise everything, print a summary"
 	@echo "make test  - install and run the test suite"
 	@echo "make ui    - the Dagster UI on http://127.0.0.1:3000 (persistent DAGSTER_HOME)"
+	@echo "make bench - benchmarks at scale 1 and 25 (SCALE=n for one)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +36,7 @@ sample: install
 	@if [ -f "$${SEND_LANDING_DIR:-$(SEND_DATA_ROOT)/landing}/SAMPLE_DATA.json" ] || [ -n "$${SEND_LANDING_DIR:-}" ]; then \
 		echo "landing data present: $${SEND_LANDING_DIR:-$(SEND_DATA_ROOT)/landing}"; \
 	else \
-		$(BIN)/python -m orchestration.sample_data --scale $(SCALE) --seed $(SEED) --out "$(SEND_DATA_ROOT)/landing"; \
+		$(BIN)/python -m orchestration.sample_data --scale $(or $(SCALE),1) --seed $(SEED) --out "$(SEND_DATA_ROOT)/landing"; \
 	fi
 
 run: sample
@@ -60,8 +61,9 @@ ui: install
 	mkdir -p "$(DAGSTER_HOME)"
 	$(BIN)/python -m orchestration.ui
 
+# Benchmarks at scale 1 and 25 (SCALE=n for one scale); figures in data/bench/results.json.
 bench: install
-	$(BIN)/python benchmarks/run.py --scale $(SCALE)
+	$(BIN)/python benchmarks/run.py $(if $(SCALE),--scale $(SCALE),--scale 1 --scale 25)
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -1,0 +1,319 @@
+"""Benchmarks of the nightly refresh at council and national scale.
+
+    .venv/bin/python benchmarks/run.py --scale 1 [--scale 25] [--quick] [--out data/bench]
+
+For each scale, in data/bench/scale-<S>/ (sample data generated once, seed 42):
+
+1. full refresh from an empty warehouse (`python -m orchestration.run_all`);
+2. the lower bound: the same ingestion and dbt SQL over the same landing folder in one DuckDB
+   process (benchmarks/refresh/lower_bound.py), and the full refresh's ratio to it;
+3. a no-change rerun;
+4. new Synergy nights identical to the last one (--unchanged-nights, default 3): time, and
+   warehouse growth per night after CHECKPOINT as % of one night's CSV size;
+5. a new Synergy night with a few rows changed;
+6. p50/p95 latency of typical BI queries on the published file, read-only.
+
+Every step runs as a child process: wall seconds, peak RSS (os.wait4, largest process) and the
+sampled peak of the whole process tree (see benchmarks/refresh/measure.py). Per-stage seconds
+come from the Dagster run's step events. Results go to data/bench/results.json (one object per
+scale, replacing earlier results of the same scale) and a table is printed.
+Targets are reported, never asserted. Run on a quiet machine: figures on a shared one are noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+
+from refresh import bi_queries, landing, stages
+from refresh.measure import Measurement, run_measured
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+QUICK_SCALE = 0.02
+SEED = 42
+CHANGED_ROWS = 5
+PLATFORM_VARS = ("SEND_DATA_ROOT", "SEND_LANDING_DIR", "SEND_ARCHIVE_DIR", "SEND_WAREHOUSE_PATH",
+                 "SEND_PUBLISHED_DIR", "SEND_REPORT_DIR", "SEND_OUTBOX_DIR", "SEND_PSEUDONYM_KEY",
+                 "DAGSTER_HOME")
+STATE = ("warehouse.duckdb", "warehouse.duckdb.wal", "archive", "dagster_home", "published",
+         "report", "outbox", "lower_bound", "dbt_compile", "logs")
+
+# (metric, scale it applies to or None for every scale, limit): reported, not asserted.
+TARGETS = [
+    ("full_refresh_s", 1, 60), ("nochange_refresh_s", 1, 20), ("peak_rss_mb", 1, 2048),
+    ("full_refresh_s", 25, 600), ("peak_rss_mb", 25, 6144), ("ratio_to_lower_bound", 25, 1.5),
+    ("storage_growth_unchanged_night_pct", None, 1.0), ("bi_query_p95_ms", None, 50),
+]
+
+
+def scale_label(scale: float) -> str:
+    return f"{scale:g}"
+
+
+def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int) -> dict:
+    folder = out / f"scale-{scale_label(scale)}"
+    land = folder / "landing"
+    logs = folder / "logs"
+    for name in STATE:
+        _remove(folder / name)
+    env = _platform_env(folder, land)
+    steps: list[Measurement] = []
+
+    def step(name: str, argv: list[str], cwd: Path = REPO_ROOT, extra_env: dict | None = None) -> Measurement:
+        print(f"  {name} ...", flush=True)
+        measured = run_measured(name, argv, env={**env, **(extra_env or {})}, cwd=cwd,
+                                log=logs / f"{name}.log")
+        notes = [] if measured.ok else [f"exit {measured.returncode}, see {measured.log}"]
+        if measured.leftover_processes:
+            notes.append(f"{len(measured.leftover_processes)} processes left behind, ended")
+        print(f"  {name}: {measured.wall_s:.1f} s, peak RSS {measured.peak_rss_mb:.0f} MB"
+              + "".join(f"  ({note})" for note in notes), flush=True)
+        steps.append(measured)
+        return measured
+
+    generated = None
+    if landing.has_sample(land, scale, SEED):
+        landing.remove_added_nights(land)
+    else:
+        generated = step("generate", [PYTHON, "-m", "orchestration.sample_data", "--scale", str(scale),
+                                      "--seed", str(SEED), "--out", str(land)])
+    runs: dict[str, dict | None] = {}
+
+    def refresh(name: str) -> Measurement:
+        measured = step(f"{name}_refresh", [PYTHON, "-m", "orchestration.run_all"])
+        runs[name] = _latest_refresh(folder, measured)
+        return measured
+
+    full = refresh("full")
+    # The same work as the full refresh (same landing folder), in one process.
+    manifest = _compile_dbt(folder, land, env, step)
+    lower = step("lower_bound", [PYTHON, str(REPO_ROOT / "benchmarks/refresh/lower_bound.py"),
+                                 "--landing", str(land), "--workdir", str(folder / "lower_bound"),
+                                 "--compiled-manifest", str(manifest),
+                                 "--reference-from", str(folder / "warehouse.duckdb")])
+    nochange = refresh("nochange")
+
+    # The file grows in 256 KiB blocks and keeps freed blocks of rebuilt silver/gold tables:
+    # several nights give a finer figure, and used blocks show the data's own growth.
+    before, used_before = _checkpointed_size(folder / "warehouse.duckdb")
+    unchanged_walls = []
+    for number in range(1, unchanged_nights + 1):
+        night = landing.add_night(land)
+        unchanged = refresh(f"unchanged_night_{number}")
+        unchanged_walls.append(unchanged.wall_s)
+    after, used_after = _checkpointed_size(folder / "warehouse.duckdb")
+    growth = (after - before) / unchanged_nights
+    used_growth = (used_after - used_before) / unchanged_nights
+    night_bytes = landing.snapshot_bytes(night)
+
+    landing.add_night(land, changed_rows=CHANGED_ROWS)
+    new_snapshot = refresh("new_snapshot")
+
+    published = folder / "published" / "current" / "published.duckdb"
+    bi = bi_queries.measure(published, repetitions) if published.exists() else None
+
+    measured_runs = [m for m in steps if m.name not in ("generate", "dbt_compile")]
+    result = {
+        "scale": scale,
+        "full_refresh_s": full.wall_s,
+        "nochange_refresh_s": nochange.wall_s,
+        "unchanged_night_refresh_s": round(sum(unchanged_walls) / len(unchanged_walls), 3),
+        "new_snapshot_refresh_s": new_snapshot.wall_s,
+        "peak_rss_mb": max(m.peak_rss_mb for m in measured_runs),
+        "peak_tree_rss_mb": max(m.peak_tree_rss_mb for m in measured_runs),
+        "lower_bound_s": lower.wall_s,
+        "lower_bound_detail": _last_json_line(lower.log) if lower.ok else None,
+        "ratio_to_lower_bound": round(full.wall_s / lower.wall_s, 2) if lower.ok else None,
+        "storage_growth_unchanged_night_pct": round(100 * growth / night_bytes, 3),
+        "storage_growth_unchanged_night_bytes": round(growth),
+        "storage_growth_used_blocks_pct": round(100 * used_growth / night_bytes, 3),
+        "storage_growth_used_blocks_bytes": round(used_growth),
+        "unchanged_nights": unchanged_nights,
+        "snapshot_csv_bytes": night_bytes,
+        "warehouse_bytes": (folder / "warehouse.duckdb").stat().st_size,
+        "bi_query_p50_ms": bi["p50_ms"] if bi else None,
+        "bi_query_p95_ms": bi["p95_ms"] if bi else None,
+        "bi_queries": bi,
+        "stages": runs,
+        "refresh_runs_succeeded": {name: bool(run and run["status"] == "SUCCESS")
+                                   for name, run in runs.items()},
+        "runs_ok": {m.name: m.ok for m in steps},
+        "steps": {m.name: {"wall_s": m.wall_s, "peak_rss_mb": m.peak_rss_mb,
+                           "peak_tree_rss_mb": m.peak_tree_rss_mb, "returncode": m.returncode,
+                           "leftover_processes": m.leftover_processes}
+                  for m in steps},
+        "sample_generation_s": generated.wall_s if generated else "reused",
+    }
+    result["targets"] = _verdicts(result)
+    return result
+
+
+def _platform_env(folder: Path, land: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in PLATFORM_VARS}
+    env.update(SEND_DATA_ROOT=str(folder), SEND_LANDING_DIR=str(land),
+               DAGSTER_HOME=str(folder / "dagster_home"))
+    env["PATH"] = str(Path(PYTHON).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _compile_dbt(folder: Path, land: Path, env: dict, step) -> Path:
+    """Compiled SQL of every model and test, with relation names of a file called
+    warehouse.duckdb (as the platform's and the lower bound's are)."""
+    work = folder / "dbt_compile"
+    work.mkdir(parents=True, exist_ok=True)
+    compiled = step("dbt_compile", [str(Path(PYTHON).parent / "dbt"), "compile", "--quiet",
+                                    "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+                    cwd=REPO_ROOT / "dbt_project",
+                    extra_env={"SEND_WAREHOUSE_PATH": str(work / "warehouse.duckdb"),
+                               "SEND_LANDING_DIR": str(land)})
+    if not compiled.ok:
+        raise SystemExit(f"dbt compile failed: see {compiled.log}")
+    return work / "target" / "manifest.json"
+
+
+def _latest_refresh(folder: Path, measured: Measurement) -> dict | None:
+    found = stages.latest_refresh(folder / "dagster_home")
+    if found and found["run_s"]:
+        found["start_up_s"] = round(measured.wall_s - found["run_s"], 3)
+    return found
+
+
+def _checkpointed_size(warehouse: Path) -> tuple[int, int]:
+    """File size and bytes in used blocks, after a CHECKPOINT."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("checkpoint")
+        used_blocks, block_size = con.execute(
+            "select used_blocks, block_size from pragma_database_size()"
+        ).fetchone()
+    return warehouse.stat().st_size, used_blocks * block_size
+
+
+def _last_json_line(log: str) -> dict | None:
+    for line in reversed(Path(log).read_text(encoding="utf-8").splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    return None
+
+
+def _verdicts(result: dict) -> list[dict]:
+    verdicts = []
+    for metric, scale, limit in TARGETS:
+        if scale is not None and result["scale"] != scale:
+            continue
+        value = result.get(metric)
+        verdicts.append({"metric": metric, "target": limit, "value": value,
+                         "met": None if value is None else value <= limit})
+    return verdicts
+
+
+def machine() -> dict:
+    meminfo = Path("/proc/meminfo").read_text().split("\n")
+    total_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(total_kib / 1024**2, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "duckdb": duckdb.__version__,
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def save(results: list[dict], path: Path) -> None:
+    """Merge into results.json: a scale measured again replaces its earlier result."""
+    earlier = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    scales = {r["scale"] for r in results}
+    merged = sorted([r for r in earlier if r["scale"] not in scales] + results, key=lambda r: r["scale"])
+    path.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
+
+
+ROWS = [
+    ("full refresh (s)", "full_refresh_s"), ("no-change rerun (s)", "nochange_refresh_s"),
+    ("unchanged night (s)", "unchanged_night_refresh_s"), ("new snapshot (s)", "new_snapshot_refresh_s"),
+    ("peak RSS, largest process (MB)", "peak_rss_mb"), ("peak RSS, process tree (MB)", "peak_tree_rss_mb"),
+    ("lower bound, one process (s)", "lower_bound_s"), ("ratio full / lower bound", "ratio_to_lower_bound"),
+    ("storage growth / unchanged night (%)", "storage_growth_unchanged_night_pct"),
+    ("  same, used blocks only (%)", "storage_growth_used_blocks_pct"),
+    ("BI query p50 (ms)", "bi_query_p50_ms"), ("BI query p95 (ms)", "bi_query_p95_ms"),
+]
+
+
+def print_table(results: list[dict]) -> None:
+    print(f"{'':<38}" + "".join(f"{'scale ' + scale_label(r['scale']):>14}" for r in results)
+          + "   targets")
+    for label, key in ROWS:
+        targets = ", ".join(f"{'S' + str(s) if s else 'all'} <= {t:g}" for m, s, t in TARGETS if m == key)
+        cells = "".join(f"{_fmt(r.get(key)):>14}" for r in results)
+        print(f"{label:<38}{cells}   {targets}")
+    full_runs = [r["stages"].get("full") or {} for r in results]
+    for stage in stages.STAGES + ("other",):
+        cells = "".join(f"{_fmt(run.get('stages', {}).get(stage)):>14}" for run in full_runs)
+        print(f"{'  full refresh: ' + stage + ' (s)':<38}{cells}")
+    cells = "".join(f"{_fmt(run.get('start_up_s')):>14}" for run in full_runs)
+    print(f"{'  full refresh: start-up (s)':<38}{cells}")
+    for r in results:
+        missed = [v["metric"] for v in r["targets"] if v["met"] is False]
+        failed = [name for name, ok in r["runs_ok"].items() if not ok]
+        failed_runs = [name for name, ok in r["refresh_runs_succeeded"].items() if not ok]
+        print(f"scale {scale_label(r['scale'])}: targets missed: {missed or 'none'}; "
+              f"refresh runs that failed: {failed_runs or 'none'}; "
+              f"steps with a non-zero exit: {failed or 'none'}")
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, action="append",
+                        help="sample scale (1 = Kent, 25 = national); repeat for several "
+                        "(default: 1 and 25)")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"a tiny scale ({QUICK_SCALE}) to prove the bench works")
+    parser.add_argument("--repetitions", type=int, default=200, help="repetitions of each BI query")
+    parser.add_argument("--unchanged-nights", type=int, default=3,
+                        help="unchanged Synergy nights to average storage growth over (default 3)")
+    default_out = Path(os.environ.get("SEND_DATA_ROOT") or REPO_ROOT / "data") / "bench"
+    parser.add_argument("--out", type=Path, default=default_out)
+    args = parser.parse_args()
+    scales = ([QUICK_SCALE] if args.quick else []) + (args.scale or ([] if args.quick else [1, 25]))
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    print(f"machine: {info['cores']} cores, {info['memory_gb']} GB, Python {info['python']}, "
+          f"load {info['load_average_1_5_15']}")
+    results = []
+    for scale in scales:
+        print(f"scale {scale_label(scale)} -> {args.out / ('scale-' + scale_label(scale))}", flush=True)
+        result = bench_scale(scale, args.out, args.repetitions, args.unchanged_nights)
+        result["machine"] = {**info, "load_average_after": [round(x, 2) for x in os.getloadavg()]}
+        result["measured_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        results.append(result)
+        save([result], args.out / "results.json")
+    print()
+    print_table(results)
+    print(f"\nresults: {args.out / 'results.json'}")
+    return 0 if all(all(r["runs_ok"].values()) for r in results) else 1
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

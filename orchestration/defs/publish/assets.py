@@ -1,0 +1,37 @@
+"""Publish gold read-only for BI tools, after every gold model (and its blocking checks)."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.dbt_project import DBT_PROJECT
+from orchestration.publish import gold_model_names, publish
+from orchestration.resources import FoldersResource, WarehouseResource
+
+
+@dg.asset(
+    key=dg.AssetKey(["publish", "published_gold"]),
+    group_name="publish",
+    deps=[dg.AssetKey(["gold", name]) for name in gold_model_names(DBT_PROJECT.manifest_path)],
+    kinds={"duckdb", "parquet"},
+    description="Gold (and disclosure-controlled `external` copies) as a new read-only DuckDB "
+    "file and Parquet files under the published folder; readers switch to it atomically "
+    "(docs/BI.md). A run whose gold checks fail never gets here, so never publishes.",
+)
+def published_gold(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, folders: FoldersResource
+) -> dg.MaterializeResult:
+    result = publish(Path(warehouse.path), Path(folders.published), run_id=context.run_id)
+    context.log.info(
+        f"published version {result.version} in {result.seconds:.1f} s; "
+        f"pruned {result.pruned or 'none'}; kept (in use) {result.kept_in_use or 'none'}"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "version": result.version,
+            "path": dg.MetadataValue.path(str(result.database)),
+            "tables": len(result.row_counts),
+            "row_counts": dg.MetadataValue.json(result.row_counts),
+            "seconds": result.seconds,
+        }
+    )
