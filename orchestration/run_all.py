@@ -14,6 +14,10 @@ from orchestration.jobs import REFRESH_JOB_NAME
 from orchestration.settings import Paths
 
 
+# The console shows INFO and above; every event is still in the instance (see the UI).
+QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 def gold_row_counts(warehouse) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = [
@@ -44,10 +48,12 @@ def main() -> int:
     definitions = defs()
     with dg.DagsterInstance.get() as instance:
         result = definitions.resolve_job_def(REFRESH_JOB_NAME).execute_in_process(
-            instance=instance, raise_on_error=False
+            instance=instance, raise_on_error=False, run_config=QUIET
         )
         # What the daemon's run-status sensors do after a scheduled run: record every check.
-        definitions.resolve_job_def(HISTORY_JOB_NAME).execute_in_process(instance=instance)
+        definitions.resolve_job_def(HISTORY_JOB_NAME).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET
+        )
     problems = failed_checks(result)
     print()
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")

@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import duckdb
 
+from orchestration.dbt_manifest import table_model_names
 from orchestration.report.disclosure import CONFIDENTIAL, SMALLEST_SHOWN
 
 PUBLISHED_FILE = "published.duckdb"
@@ -182,12 +183,7 @@ def publish(
 
 def gold_model_names(dbt_manifest_path: Path, schema: str = GOLD) -> list[str]:
     """Names of the dbt models built in ``schema``, from dbt's manifest.json."""
-    manifest = json.loads(Path(dbt_manifest_path).read_text(encoding="utf-8"))
-    return sorted(
-        node["name"]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and (node.get("config") or {}).get("schema") == schema
-    )
+    return table_model_names(dbt_manifest_path, schema)
 
 
 def current_version(published_dir: Path) -> str | None:

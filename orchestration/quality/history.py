@@ -104,6 +104,8 @@ def evaluations_of_run(instance, run_id: str) -> list[CheckEvaluation]:
 
 
 def append(con: duckdb.DuckDBPyConnection, evaluations: list[CheckEvaluation]) -> int:
+    if not evaluations:
+        return 0
     con.executemany(
         f"insert or ignore into {TABLE} values (?, ?, ?, ?, ?, ?, ?, ?)",
         [

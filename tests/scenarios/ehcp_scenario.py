@@ -213,6 +213,9 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows
 def write_bronze(con: duckdb.DuckDBPyConnection) -> None:
     """Create the bronze schema and write the scenario into it (text values, current rows)."""
     ensure_bronze_schema(con)
+    # the extract the Synergy rows come from, as ingestion records it
+    con.execute("INSERT INTO bronze.synergy_extracts (extract_date, status) VALUES (?, 'loaded')",
+                [EXTRACT_DATE])
     _insert(con, "synergy_person",
             ["person_id", "date_of_birth", "sex", "ethnicity", "home_district"], PERSONS)
     _insert(con, "synergy_request",

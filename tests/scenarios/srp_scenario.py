@@ -229,6 +229,9 @@ def _birth_date(nc_year_2023: int) -> str:
 def write_bronze(con: duckdb.DuckDBPyConnection) -> None:
     """Create the bronze schema and write the scenario into it (text values, current rows)."""
     ensure_bronze_schema(con)
+    # the extract the Synergy rows come from, as ingestion records it
+    con.execute("INSERT INTO bronze.synergy_extracts (extract_date, status) VALUES (?, 'loaded')",
+                [EXTRACT_DATE])
     _insert(con, "gias_establishment",
             ["urn", "establishment_name", "type_of_establishment_name",
              "district_administrative_name", "easting", "northing", "la_code", "la_name",

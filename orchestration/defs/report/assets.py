@@ -1,31 +1,19 @@
 """The annual strategic report: rebuilt after the gold tables on every refresh."""
 
-import json
 from pathlib import Path
 
 import dagster as dg
 
+from orchestration.dbt_manifest import table_model_names
 from orchestration.dbt_project import DBT_PROJECT
 from orchestration.report import REPORT_GOLD_TABLES, build_report
 from orchestration.resources import FoldersResource, WarehouseResource
 
 
-def gold_models_in_manifest(manifest_path: Path) -> set[str]:
-    """Names of the gold models the dbt manifest defines (an absent manifest: none)."""
-    if not Path(manifest_path).exists():
-        return set()
-    nodes = json.loads(Path(manifest_path).read_text())["nodes"].values()
-    return {
-        n["name"]
-        for n in nodes
-        if n["resource_type"] == "model" and (n.get("config") or {}).get("schema") == "gold"
-    }
-
-
 def report_deps(manifest_path: Path) -> list[dg.AssetKey]:
     """The gold tables the report reads that dbt builds today (sections for the others say
     "not yet available" until their models land)."""
-    built = gold_models_in_manifest(manifest_path)
+    built = set(table_model_names(manifest_path, "gold"))
     return [dg.AssetKey(["gold", t]) for t in REPORT_GOLD_TABLES if t in built]
 
 

@@ -29,6 +29,13 @@ def dbt_definitions() -> dg.Definitions:
         # dbt is a subprocess: profiles.yml and the pseudonym plugin read these.
         os.environ["SEND_WAREHOUSE_PATH"] = warehouse.path
         os.environ["SEND_LANDING_DIR"] = folders.landing
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(["build"], context=context)
+        try:
+            yield from invocation.stream()
+        finally:
+            # A failed step must not leave dbt running: it would hold the warehouse's lock.
+            if invocation.process.poll() is None:
+                invocation.process.terminate()
+                invocation.process.wait(timeout=30)
 
     return dg.Definitions(assets=[send_dbt_models])

@@ -67,16 +67,10 @@ srp_level as (
 ),
 
 rolled_up as (
-    {%- for level, keys in [('school', 'area, district, urn, school_name, srp_id'), ('district', 'area, district'), ('area', 'area'), ('county', none)] %}
+    {%- for level, keys in rollup_levels('area, district, urn, school_name, srp_id') %}
     {{ 'union all' if not loop.first }}
     select
-        '{{ level }}' as level,
-        academic_year,
-        {{ 'area' if level != 'county' else 'null' }} as area,
-        {{ 'district' if level in ('school', 'district') else 'null' }} as district,
-        {{ 'urn' if level == 'school' else 'null' }} as urn,
-        {{ 'school_name' if level == 'school' else 'null' }} as school_name,
-        {{ 'srp_id' if level == 'school' else 'null' }} as srp_id,
+        {{ level_columns(level, ('urn', 'school_name', 'srp_id')) }}
         case when grouping(designation) = 1 then 'All' else designation end as designation,
         {{ 'max(place_funding_gbp)' if level == 'school' else 'null' }} as place_funding_rate_gbp,
         {{ 'max(top_up_gbp)' if level == 'school' else 'null' }} as top_up_rate_gbp,

@@ -102,15 +102,10 @@ school_level as (
 ),
 
 rolled_up as (
-    {%- for level, keys in [('school', 'area, district, urn, school_name'), ('district', 'area, district'), ('area', 'area'), ('county', none)] %}
+    {%- for level, keys in rollup_levels() %}
     {{ 'union all' if not loop.first }}
     select
-        '{{ level }}' as level,
-        academic_year,
-        {{ 'area' if level != 'county' else 'null' }} as area,
-        {{ 'district' if level in ('school', 'district') else 'null' }} as district,
-        {{ 'urn' if level == 'school' else 'null' }} as urn,
-        {{ 'school_name' if level == 'school' else 'null' }} as school_name,
+        {{ level_columns(level) }}
         count(*) as srp_schools,
         sum(commissioned_places) as commissioned_places,
         sum(pupils_on_roll) as pupils_on_roll,

@@ -16,15 +16,15 @@ schools as (
 ),
 
 census_pupils as (
-    select academic_year, urn, designation, count(*) as pupils_on_roll
+    select academic_year, urn, designation, cast(count(*) as {{ dbt.type_int() }}) as pupils_on_roll
     from {{ ref('silver_srp_census_pupils') }}
     group by academic_year, urn, designation
 ),
 
 returned as (
     select sub.academic_year, sub.urn, rp.designation,
-           sum(rp.pupils_with_ehcp) as pupils_on_roll_returned,
-           sum(rp.pupils_without_ehcp) as assessment_places_returned
+           cast(sum(rp.pupils_with_ehcp) as {{ dbt.type_int() }}) as pupils_on_roll_returned,
+           cast(sum(rp.pupils_without_ehcp) as {{ dbt.type_int() }}) as assessment_places_returned
     from {{ ref('silver_return_submission') }} as sub
     inner join {{ ref('silver_return_places') }} as rp on sub.submission_id = rp.submission_id
     where sub.is_current

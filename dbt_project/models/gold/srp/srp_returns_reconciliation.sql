@@ -141,15 +141,10 @@ school_level as (
 {% set names = {'expected_return': 'returns_expected', 'missing_return': 'returns_missing',
                 'has_current_return': 'schools_with_current_return'} %}
 rolled_up as (
-    {%- for level, keys in [('school', 'area, district, urn, school_name'), ('district', 'area, district'), ('area', 'area'), ('county', none)] %}
+    {%- for level, keys in rollup_levels() %}
     {{ 'union all' if not loop.first }}
     select
-        '{{ level }}' as level,
-        academic_year,
-        {{ 'area' if level != 'county' else 'null' }} as area,
-        {{ 'district' if level in ('school', 'district') else 'null' }} as district,
-        {{ 'urn' if level == 'school' else 'null' }} as urn,
-        {{ 'school_name' if level == 'school' else 'null' }} as school_name,
+        {{ level_columns(level) }}
         {%- for m in measures %}
         cast(sum({{ m }}) as {{ dbt.type_int() }}) as {{ names.get(m, m) }}{{ ',' if not loop.last }}
         {%- endfor %}

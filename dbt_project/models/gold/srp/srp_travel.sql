@@ -48,15 +48,10 @@ pupil_rows as (
 ),
 
 rolled_up as (
-    {%- for level, keys in [('school', 'area, district, urn, school_name'), ('district', 'area, district'), ('area', 'area'), ('county', none)] %}
+    {%- for level, keys in rollup_levels() %}
     {{ 'union all' if not loop.first }}
     select
-        '{{ level }}' as level,
-        academic_year,
-        {{ 'area' if level != 'county' else 'null' }} as area,
-        {{ 'district' if level in ('school', 'district') else 'null' }} as district,
-        {{ 'urn' if level == 'school' else 'null' }} as urn,
-        {{ 'school_name' if level == 'school' else 'null' }} as school_name,
+        {{ level_columns(level) }}
         case when grouping(designation) = 1 then 'All' else designation end as designation,
         cast(count(person_key) as {{ dbt.type_int() }}) as pupils_on_roll,
         cast(count(distance_km) as {{ dbt.type_int() }}) as pupils_with_known_distance,
