@@ -1,0 +1,1 @@
+"""The school outbox: pre-filled return templates and feedback on returns received."""

@@ -1,0 +1,1 @@
+"""The school outbox: pre-filled SRP return templates and feedback on returns received."""
