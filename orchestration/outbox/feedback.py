@@ -42,9 +42,11 @@ from openpyxl.utils import get_column_letter
 from orchestration.contract import academic_year_folder, academic_year_start
 from orchestration.outbox.placed_pupils import PlacedPupil, placed_pupils
 from orchestration.returns import layout
-from orchestration.returns.template import _save_deterministic  # byte-identical reruns
+from orchestration.returns.template import (  # byte-identical reruns, one marking
+    PERSONAL_DATA_MARKING, mark_personal_data, save_deterministic,
+)
 
-MARKING = "OFFICIAL-SENSITIVE: contains personal data about children"
+MARKING = PERSONAL_DATA_MARKING
 FEEDBACK_FOLDER = "feedback"
 FILE_SUFFIX = "_feedback.xlsx"
 UNKNOWN_YEAR_FOLDER = "unknown-year"
@@ -441,7 +443,7 @@ def _write_workbook(item: Feedback, path: Path) -> None:
                   for d in (item.differences or [])],
                  "No differences." if item.differences is not None else "",
                  (16, 40, 18, 22, 80))
-    _save_deterministic(wb, path, item.submission.received_at.replace(microsecond=0))
+    save_deterministic(wb, path, item.submission.received_at.replace(microsecond=0))
 
 
 def _start(ws, title: str) -> None:
@@ -449,8 +451,7 @@ def _start(ws, title: str) -> None:
     ws["A1"].font = MARKING_FONT
     ws["A2"] = title
     ws["A2"].font = TITLE_FONT
-    ws.oddHeader.center.text = MARKING
-    ws.oddFooter.center.text = MARKING
+    mark_personal_data(ws)
 
 
 def _write_summary(ws, item: Feedback) -> None:

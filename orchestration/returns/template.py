@@ -55,7 +55,7 @@ def write_return_workbook(path: Path, school_return: SchoolReturn) -> None:
     _write_lists(wb.create_sheet(layout.LISTS))
     # Stops sheets being renamed, moved or deleted; no password (this is not security).
     wb.security = WorkbookProtection(lockStructure=True)
-    _save_deterministic(wb, Path(path), _timestamp(school_return))
+    save_deterministic(wb, Path(path), _timestamp(school_return))
 
 
 def _details(school_return: SchoolReturn) -> dict:
@@ -75,7 +75,17 @@ def _start_sheet(ws, sheet: Sheet) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     ws.row_dimensions[layout.HEADER_ROW].height = 45
     ws.freeze_panes = f"A{layout.FIRST_DATA_ROW}"
+    mark_personal_data(ws)
     _protect(ws)
+
+
+PERSONAL_DATA_MARKING = "OFFICIAL-SENSITIVE: contains personal data about children"
+
+
+def mark_personal_data(ws) -> None:
+    """The protective marking in the printed header and footer of a sheet."""
+    ws.oddHeader.center.text = PERSONAL_DATA_MARKING
+    ws.oddFooter.center.text = PERSONAL_DATA_MARKING
 
 
 def _protect(ws) -> None:
@@ -253,7 +263,7 @@ def _timestamp(school_return: SchoolReturn) -> dt.datetime:
         return dt.datetime(2000, 1, 1)
 
 
-def _save_deterministic(wb: Workbook, path: Path, stamp: dt.datetime) -> None:
+def save_deterministic(wb: Workbook, path: Path, stamp: dt.datetime) -> None:
     """Save with fixed document and zip-entry timestamps (openpyxl stamps entries with now)."""
     wb.properties.created = wb.properties.modified = stamp
     wb.properties.creator = wb.properties.lastModifiedBy = "Kent County Council"
