@@ -9,7 +9,8 @@ Suite file format (GX's own suite JSON plus a ``meta.dagster`` block):
 
     {"name": "gold_srp_places",
      "meta": {"dagster": {"asset_key": ["gold", "srp_places"], "table": "gold.srp_places",
-                          "severity": "error", "description": "..."}},
+                          "severity": "error", "description": "...",
+                          "query": "optional SELECT validated instead of the whole table"}},
      "expectations": [{"type": "expect_column_values_to_not_be_null",
                        "kwargs": {"column": "level"}}, ...]}
 """
@@ -45,6 +46,7 @@ class SuiteSpec:
     severity: str
     description: str
     expectations: tuple[dict, ...]
+    query: str | None = None  # validated instead of `select * from table` when given
 
 
 @dataclass
@@ -107,6 +109,7 @@ def load_suite_spec(path: Path) -> SuiteSpec:
         severity=meta["severity"],
         description=meta.get("description", ""),
         expectations=tuple(raw["expectations"]),
+        query=meta.get("query"),
     )
 
 
@@ -163,7 +166,7 @@ def validate_table(spec: SuiteSpec, warehouse_path: Path) -> SuiteOutcome:
     import duckdb
 
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        frame = con.execute(f"select * from {spec.table}").df()
+        frame = con.execute(spec.query or f"select * from {spec.table}").df()
     return validate_dataframe(spec, frame)
 
 
