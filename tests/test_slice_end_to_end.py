@@ -212,9 +212,20 @@ UPN_VALUE = re.compile(r"^[A-Z][0-9]{12}$")
 
 
 def test_no_identifiers_outside_bronze(refreshed):
-    warehouse = refreshed["warehouse"]
+    assert_no_identifiers(refreshed["warehouse"], refreshed["warehouse"])
+
+
+def test_no_identifiers_in_the_published_file(refreshed):
+    published = refreshed["root"] / "published" / "published.duckdb"
+    assert published.exists()
+    assert_no_identifiers(published, refreshed["warehouse"])
+
+
+def assert_no_identifiers(database: Path, warehouse: Path) -> None:
+    """No identifier-like column names, UPN-like values or surnames seen in bronze in any
+    table of `database` outside bronze."""
     columns = query(
-        warehouse,
+        database,
         "select table_schema, table_name, column_name, data_type from information_schema.columns "
         "where table_schema not in ('bronze', 'information_schema', 'pg_catalog')",
     )
@@ -225,15 +236,18 @@ def test_no_identifiers_outside_bronze(refreshed):
     # a surname that is also vocabulary ('White' an ethnic group, 'Green' a RAG status) proves nothing
     vocabulary = {"Green", "Amber", "Red"} | {
         value
-        for schema, table, column, data_type in columns
-        if schema == "reference" and data_type == "VARCHAR"
+        for (table, column) in query(
+            warehouse,
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'reference' and data_type = 'VARCHAR'",
+        )
         for (value,) in query(warehouse, f'select distinct "{column}" from reference."{table}"')
     }
     surnames -= vocabulary
     for schema, table, column, data_type in columns:
         if data_type != "VARCHAR":
             continue
-        values = {r[0] for r in query(warehouse, f'select distinct "{column}" from {schema}."{table}" where "{column}" is not null')}
+        values = {r[0] for r in query(database, f'select distinct "{column}" from {schema}."{table}" where "{column}" is not null')}
         assert not any(UPN_VALUE.match(v) for v in values), f"UPN-like value in {schema}.{table}.{column}"
         assert not (values & surnames), f"surname in {schema}.{table}.{column}"
 

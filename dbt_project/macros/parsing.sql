@@ -90,3 +90,10 @@
 {% macro default__integer_series(first, last, name) -%}
     select cast(unnest(range({{ first }}, {{ last }} + 1)) as integer) as {{ name }}
 {%- endmacro %}
+
+{#- A Synergy bronze row version (alias `alias`) that was in the extract of `extract_date`:
+    how any earlier night's state is reconstructed from validity ranges. -#}
+{% macro synergy_as_of(alias, extract_date) -%}
+    ({{ alias }}._valid_from <= {{ extract_date }}
+        and ({{ alias }}._valid_to is null or {{ alias }}._valid_to > {{ extract_date }}))
+{%- endmacro %}
