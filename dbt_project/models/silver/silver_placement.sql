@@ -19,9 +19,9 @@ select
         else coalesce(ss.placement_category, 'Other arrangement')
     end as placement_category,
     e.district as school_district,
-    {{ bng_distance_km('p.home_easting', 'p.home_northing', 'e.easting', 'e.northing') }} as distance_km
+    d.distance_km
 from {{ ref('stg_synergy__placement') }} as pl
 inner join {{ ref('stg_synergy__named_plan') }} as pn on pl.plan_id = pn.plan_id
-inner join {{ ref('stg_synergy__person') }} as p on pn.person_id = p.person_id
+inner join {{ ref('stg_synergy__placement_distance') }} as d on pl.placement_key = d.placement_key
 left join {{ ref('silver_establishment') }} as e on pl.urn = e.urn
 left join {{ ref('ref_sen_settings') }} as ss on pl.sen_setting = ss.sen_setting

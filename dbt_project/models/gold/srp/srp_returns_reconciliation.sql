@@ -1,6 +1,6 @@
 -- Returns and data checking per SRP school x academic year: which returns came in (valid, late,
 -- superseded, errors, warnings) and how the current return's pupil list compares with Synergy's
--- pupils in the SRP at any time during the year, matched by UPN pseudonym; rolled up to the
+-- pupils in the SRP at any time during the year, matched by upn_key (the keyed pseudonym); rolled up to the
 -- SCHOOL's district, area and county.
 with years as (
     {{ census_years_covered() }}
