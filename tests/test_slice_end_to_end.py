@@ -183,6 +183,25 @@ def test_district_rollups_add_up_to_county(refreshed):
     assert by_year and all(len(totals) == 1 for totals in by_year.values())
 
 
+def test_each_nights_case_load_is_reconstructed_from_validity_ranges(refreshed):
+    """silver_synergy_history rebuilds every night from one change-captured copy: its counts
+    equal the rows of each night's files."""
+    expected = []
+    for night in sorted((refreshed["landing"] / "synergy").iterdir()):
+        expected.append((
+            dt.date.fromisoformat(night.name),
+            len(read_csv(night / "person.csv")),
+            len(read_csv(night / "placement.csv")),
+            len(read_csv(night / "annual_review.csv")),
+        ))
+    rows = query(
+        refreshed["warehouse"],
+        "select extract_date, persons, placements, annual_reviews "
+        "from silver.silver_synergy_history order by extract_date",
+    )
+    assert len(rows) == 2 and rows == expected
+
+
 def test_every_warehouse_column_outside_bronze_is_documented(refreshed):
     from orchestration.dbt_project import DBT_PROJECT
     import json

@@ -6,13 +6,18 @@ with extracts as (
     where status = 'loaded'
 ),
 
-persons as (
-    select e.extract_date, count(*) as persons
+{#- row counts of whole files as each extract held them -#}
+{% set counted = [('persons', 'synergy_person'), ('requests', 'synergy_request'),
+                  ('annual_reviews', 'synergy_annual_review')] %}
+{% for measure, table in counted %}
+{{ measure }} as (
+    select e.extract_date, count(*) as {{ measure }}
     from extracts as e
-    inner join {{ source('bronze', 'synergy_person') }} as p on {{ synergy_as_of('p', 'e.extract_date') }}
+    inner join {{ source('bronze', table) }} as t on {{ synergy_as_of('t', 'e.extract_date') }}
     group by e.extract_date
 ),
 
+{% endfor %}
 plans as (
     select
         e.extract_date,
@@ -34,20 +39,6 @@ placements as (
     from extracts as e
     inner join {{ source('bronze', 'synergy_placement') }} as p on {{ synergy_as_of('p', 'e.extract_date') }}
     group by e.extract_date
-),
-
-requests as (
-    select e.extract_date, count(*) as requests
-    from extracts as e
-    inner join {{ source('bronze', 'synergy_request') }} as r on {{ synergy_as_of('r', 'e.extract_date') }}
-    group by e.extract_date
-),
-
-reviews as (
-    select e.extract_date, count(*) as annual_reviews
-    from extracts as e
-    inner join {{ source('bronze', 'synergy_annual_review') }} as r on {{ synergy_as_of('r', 'e.extract_date') }}
-    group by e.extract_date
 )
 
 select
@@ -64,4 +55,4 @@ left join persons as p on e.extract_date = p.extract_date
 left join plans as pl on e.extract_date = pl.extract_date
 left join placements as pm on e.extract_date = pm.extract_date
 left join requests as r on e.extract_date = r.extract_date
-left join reviews as v on e.extract_date = v.extract_date
+left join annual_reviews as v on e.extract_date = v.extract_date
