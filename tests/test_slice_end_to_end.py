@@ -91,9 +91,12 @@ def test_refresh_succeeds_with_every_check_evaluated_and_passing(refreshed):
     assert failed == []
 
 
-def test_second_run_loads_nothing_new(refreshed):
-    assert refreshed["second"].success
+def test_second_run_loads_nothing_new_and_skips_the_unchanged_build(refreshed):
+    second = refreshed["second"]
+    assert second.success
     assert bronze_counts(refreshed["warehouse"]) == refreshed["bronze_after_first"]
+    rebuilt = {e.asset_key.to_user_string() for e in second.get_asset_materialization_events()}
+    assert rebuilt and not any(k.startswith(("silver/", "gold/", "publish/")) for k in rebuilt)
 
 
 # --- independent computation over the generated files ----------------------------------------

@@ -1,14 +1,23 @@
 """Silver, gold and reference tables: every dbt model and seed is an asset, every dbt test an
-asset check (error-severity tests block downstream assets)."""
+asset check (error-severity tests block downstream assets).
+
+When nothing dbt reads has changed since the last successful full build (see
+orchestration/build_state.py), the build is skipped: dbt's assets are skippable, so the
+report, publication and outbox that depend on them are skipped too and the previous outputs
+stay as they are. Tag a run `send/force_rebuild=true` to build regardless.
+"""
 
 import os
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.build_state import inputs_fingerprint, last_built_fingerprint, record_build
 from orchestration.dbt_project import DBT_PROJECT, TRANSLATOR
 from orchestration.pseudonymise import resolve_key
 from orchestration.resources import FoldersResource, WarehouseResource
+
+FORCE_TAG = "send/force_rebuild"
 
 
 @dg.definitions
@@ -25,7 +34,17 @@ def dbt_definitions() -> dg.Definitions:
         folders: FoldersResource,
     ):
         # Fail before dbt starts when the pseudonym key is missing or not allowed here.
-        resolve_key(folders.landing_dir())
+        key = resolve_key(folders.landing_dir())
+        with warehouse.connect() as con:
+            fingerprint = inputs_fingerprint(con, DBT_PROJECT.manifest_path, key)
+            unchanged = fingerprint == last_built_fingerprint(con)
+        full_build = not context.is_subset
+        if unchanged and full_build and context.run.tags.get(FORCE_TAG) != "true":
+            context.log.info(
+                "No bronze file, dbt code or key changed since the last successful build: "
+                f"dbt build skipped (tag {FORCE_TAG}=true to force it)."
+            )
+            return
         # dbt is a subprocess: profiles.yml and the pseudonym plugin read these.
         os.environ["SEND_WAREHOUSE_PATH"] = warehouse.path
         os.environ["SEND_LANDING_DIR"] = folders.landing
@@ -37,5 +56,8 @@ def dbt_definitions() -> dg.Definitions:
             if invocation.process.poll() is None:
                 invocation.process.terminate()
                 invocation.process.wait(timeout=30)
+        if full_build and invocation.is_successful():
+            with warehouse.connect() as con:
+                record_build(con, fingerprint, context.run_id)
 
     return dg.Definitions(assets=[send_dbt_models])

@@ -1,0 +1,60 @@
+"""Whether the dbt build can be skipped: nothing it reads has changed since the last successful
+build. Its inputs are the bronze files that loaded (the file registry and the Synergy extracts),
+the dbt project's code (model, test, seed and macro checksums in the manifest) and the
+pseudonymisation key. On a night where none of these changed, rebuilding silver and gold would
+reproduce the same tables, so the refresh records that and skips dbt and everything after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+
+from orchestration.pseudonymise import pseudonym
+
+TABLE = "meta.dbt_build_state"
+PROJECT = "send_data_platform"
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list:
+    try:
+        return con.execute(sql).fetchall()
+    except duckdb.CatalogException:  # before the first ingestion
+        return []
+
+
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection, manifest_path: Path, key: str) -> str:
+    digest = hashlib.sha256()
+    for row in _rows(con, "select source_file, sha256, status from bronze.file_registry order by all"):
+        digest.update(repr(row).encode())
+    for row in _rows(con, "select extract_date, status from bronze.synergy_extracts order by all"):
+        digest.update(repr(row).encode())
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    for unique_id, node in sorted(manifest["nodes"].items()):
+        digest.update(f"{unique_id}:{node['checksum']['checksum']}".encode())
+    for unique_id, macro in sorted(manifest["macros"].items()):
+        if macro["package_name"] == PROJECT:
+            digest.update(f"{unique_id}:{macro['macro_sql']}".encode())
+    digest.update(pseudonym(key, "build-state", "fingerprint").encode())
+    return digest.hexdigest()
+
+
+def last_built_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    rows = _rows(con, f"select fingerprint from {TABLE} order by built_at desc limit 1")
+    return rows[0][0] if rows else None
+
+
+def record_build(con: duckdb.DuckDBPyConnection, fingerprint: str, run_id: str) -> None:
+    con.execute("create schema if not exists meta")
+    con.execute(
+        f"create table if not exists {TABLE} "
+        "(fingerprint varchar, run_id varchar, built_at timestamp)"
+    )
+    con.execute(
+        f"insert into {TABLE} values (?, ?, ?)",
+        [fingerprint, run_id, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)],
+    )
