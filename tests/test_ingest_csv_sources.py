@@ -31,7 +31,7 @@ C26 idempotency: second run loads nothing, counts unchanged
 C27 GIAS: blank capacities allowed, bad resourced-provision type / age rejected
 C28 DfE: z, x, c are values; a column a new release adds is stored; missing time_period
     quarantines
-C29 the real DfE file from ../shared loads every row (skipped when absent)
+C29 the real DfE file (vendored in seeds/) loads every row
 """
 
 from __future__ import annotations
@@ -371,10 +371,10 @@ def test_dfe_missing_standard_column(env):
     assert error["rule"] == "missing_required_column" and error["column_name"] == "time_period"
 
 
-REAL_DFE = Path(__file__).resolve().parents[2] / "shared" / "data" / "dfe" / "sen2_mi.csv"
+# DfE's real file, vendored in seeds/ (Open Government Licence v3.0, see NOTICE)
+REAL_DFE = Path(__file__).resolve().parents[1] / "seeds" / "sen2_mi.csv"
 
 
-@pytest.mark.skipif(not REAL_DFE.exists(), reason="../shared/data/dfe/sen2_mi.csv not present")
 def test_real_dfe_file_loads(env):
     con, _, _ = env
     data = REAL_DFE.read_bytes()
