@@ -26,11 +26,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) manifest
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests seeds -type f 2>/dev/null) \
+	dbt_project/dbt_project.yml dbt_project/profiles.yml
 
-# Build the dbt manifest at install time, not on every code-location load.
-manifest: $(STAMP)
+install: $(STAMP) $(MANIFEST)
+
+# Build the dbt manifest at install time (and again only when dbt code changes), not on every
+# code-location load.
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	cd dbt_project && PATH="$(CURDIR)/$(BIN):$$PATH" ../$(BIN)/dbt parse --quiet
+
+manifest: $(MANIFEST)
 
 sample: install
 	@if [ -f "$${SEND_LANDING_DIR:-$(SEND_DATA_ROOT)/landing}/SAMPLE_DATA.json" ] || [ -n "$${SEND_LANDING_DIR:-}" ]; then \
