@@ -15,3 +15,14 @@
         {{ column if level == 'school' else 'null' }} as {{ column }},
         {%- endfor %}
 {%- endmacro %}
+
+{#- The key of a roll-up row: the URN (school), district or area name, or 'Kent' (county).
+    `prefix` is a table alias with its dot, e.g. 'r.'. -#}
+{% macro level_key(prefix='') -%}
+    case {{ prefix }}level
+        when 'county' then 'Kent'
+        when 'area' then {{ prefix }}area
+        when 'district' then {{ prefix }}district
+        else {{ prefix }}urn
+    end
+{%- endmacro %}

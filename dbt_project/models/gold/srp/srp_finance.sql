@@ -116,8 +116,7 @@ envelope as (
 
 select
     r.level,
-    case r.level when 'county' then 'Kent' when 'area' then r.area when 'district' then r.district
-        else r.urn end as level_key,
+    {{ level_key('r.') }} as level_key,
     r.academic_year,
     r.area,
     r.district,

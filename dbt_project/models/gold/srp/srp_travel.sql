@@ -72,8 +72,7 @@ rolled_up as (
 
 select
     level,
-    case level when 'county' then 'Kent' when 'area' then area when 'district' then district
-        else urn end as level_key,
+    {{ level_key('') }} as level_key,
     academic_year,
     area,
     district,
