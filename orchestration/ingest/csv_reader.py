@@ -70,11 +70,18 @@ def read_csv(data: bytes, source_file: str) -> RawCsv:
     except csv.Error as exc:
         raise Quarantine("unreadable", f"{source_file}: not a readable CSV file ({exc})") from None
     numbered = [(number, fields) for number, fields in enumerate(rows, start=1)
-                if any(value.strip() for value in fields)]
+                if "".join(fields).strip()]
     if not numbered:
         raise Quarantine("empty_file", f"{source_file}: the file is empty (no header row)")
     (_, header), *records = numbered
     return RawCsv([name.strip() for name in header], records, encoding)
+
+
+def rows_at(data: bytes, source_file: str, numbers: set[int]) -> dict[int, list[str]]:
+    """The raw fields of the given rows (numbered as in read_csv), read again from the bytes."""
+    text, _ = decode(data, source_file)
+    rows = enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+    return {number: fields for number, fields in rows if number in numbers}
 
 
 def _normalise(header: str) -> str:

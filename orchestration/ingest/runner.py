@@ -20,10 +20,10 @@ import duckdb
 
 from orchestration import contract
 from orchestration.ingest import registry
-from orchestration.ingest.csv_reader import Quarantine, match_columns, read_csv
+from orchestration.ingest.csv_reader import Quarantine, match_columns, read_csv, rows_at
 from orchestration.ingest.files import LandedFile, archive, files_under, landed_file
 from orchestration.ingest.registry import ERROR, WARNING, FileOutcome, Problem
-from orchestration.ingest.schema import column_name, ensure_bronze_schema, ensure_table
+from orchestration.ingest.schema import column_name, ensure_bronze_schema, ensure_table, quote, table
 from orchestration.ingest.validate import Checked, Context, check_rows
 
 
@@ -116,9 +116,25 @@ def duplicate_outcome(con, source: str, file: LandedFile) -> FileOutcome | None:
     return FileOutcome(source, file, registry.DUPLICATE, reason=reason)
 
 
-def lineage(file: LandedFile, row_number: int, now: dt.datetime) -> dict:
-    return {"_source_file": file.source_file, "_sha256": file.sha256,
-            "_row_number": row_number, "_loaded_at": now}
+def lineage(file: LandedFile, now: dt.datetime) -> dict:
+    """Lineage columns every row of a file shares (``_row_number`` comes with the rows)."""
+    return {"_source_file": file.source_file, "_sha256": file.sha256, "_loaded_at": now}
+
+
+def insert_accepted(con, target: str, checked: Checked, names: dict[str, str],
+                    constants: dict, extra_sql: str = "") -> int:
+    """Insert the accepted rows (field ``f`` as column ``names[f]``) with constant columns."""
+    renamed = checked.accepted.select(list(names) + ["_row_number"]).rename_columns(
+        list(names.values()) + ["_row_number"])
+    constant_sql = "".join(f", ? AS {quote(name)}" for name in constants)
+    view = "_accepted_rows"
+    con.register(view, renamed)
+    try:
+        con.execute(f"INSERT INTO {target} BY NAME SELECT *{constant_sql}{extra_sql} FROM {view}",
+                    list(constants.values()))
+    finally:
+        con.unregister(view)
+    return renamed.num_rows
 
 
 def parse_and_check(data: bytes, csv_source: contract.CsvSource, ctx: Context,
@@ -131,7 +147,8 @@ def parse_and_check(data: bytes, csv_source: contract.CsvSource, ctx: Context,
         for index, header in enumerate(raw.headers):
             if index not in matched and header.strip():
                 columns.setdefault(header.strip().lower(), index)
-    checked = check_rows(raw, columns, csv_source, ctx)
+    checked = check_rows(raw, columns, csv_source, ctx,
+                         raw_rows=lambda numbers: rows_at(data, ctx.source_file, numbers))
     checked.problems[:0] = warnings
     return checked, raw.encoding, columns
 
@@ -168,15 +185,12 @@ def load_snapshot_file(con, spec: SnapshotCsvSource, file: LandedFile,
              for name in columns}
     if spec.keep_extra_columns:
         ensure_table(con, table_name, [(col, "VARCHAR") for col in names.values()])
-    registry.insert_records(con, table_name, [
-        {**{names[n]: v for n, v in row.values.items() if n in names},
-         **lineage(file, row.row_number, now), **facts.row_extras}
-        for row in checked.accepted
-    ])
+    insert_accepted(con, table(table_name), checked, names,
+                    {**lineage(file, now), **facts.row_extras})
     for old_sha in registry.earlier_versions(con, file.source_file, file.sha256):
         registry.mark_superseded(con, file.source_file, old_sha, file.sha256, table_name)
     return FileOutcome(spec.source, file, registry.LOADED,
-                       rows_landed=checked.rows_landed, rows_loaded=len(checked.accepted),
+                       rows_landed=checked.rows_landed, rows_loaded=checked.rows_accepted,
                        rows_rejected=checked.rows_rejected, encoding=encoding,
                        problems=checked.problems)
 

@@ -17,7 +17,6 @@ state stays current.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +27,10 @@ from orchestration.ingest.csv_reader import Quarantine, read_csv
 from orchestration.ingest.files import LandedFile, archive, files_under, landed_file
 from orchestration.ingest.registry import FileOutcome, Problem
 from orchestration.ingest.runner import (
-    FailureCollector, IngestSummary, lineage, parse_and_check, quarantined, transaction,
+    FailureCollector, IngestSummary, insert_accepted, lineage, parse_and_check, quarantined,
+    transaction,
 )
-from orchestration.ingest.schema import ensure_bronze_schema, first_row, table
+from orchestration.ingest.schema import ensure_bronze_schema, first_row, quote, table
 from orchestration.ingest.validate import Checked, Context, reject_orphans
 
 SOURCE = "synergy"
@@ -184,7 +184,7 @@ def _check_extract(extract: Extract, by_name: dict) -> tuple[dict, dict]:
         except Quarantine as q:
             raise _FileQuarantined(source.file_name, q) from None
         for fk in source.foreign_keys:
-            parent_keys = {row.values[fk.ref_column] for row in checked[fk.ref_file].accepted}
+            parent_keys = checked[fk.ref_file].accepted.column(fk.ref_column).unique()
             reject_orphans(result, fk, parent_keys, ctx)
         checked[source.file_name] = result
     return checked, encodings
@@ -204,12 +204,12 @@ def _load_extract(con, extract: Extract, by_name: dict, new: set[str],
         file, result = by_name[source.file_name], checked[source.file_name]
         inserted, closed = _apply_changes(con, source, result, file, date, now)
         counts[source.file_name] = {
-            "landed": result.rows_landed, "loaded": len(result.accepted),
+            "landed": result.rows_landed, "loaded": result.rows_accepted,
             "rejected": result.rows_rejected, "inserted": inserted, "closed": closed,
         }
         outcomes.append(FileOutcome(
             SOURCE, file, registry.LOADED, rows_landed=result.rows_landed,
-            rows_loaded=len(result.accepted), rows_rejected=result.rows_rejected,
+            rows_loaded=result.rows_accepted, rows_rejected=result.rows_rejected,
             encoding=encodings[source.file_name], problems=result.problems,
             rows_inserted=inserted))
     _save_extract(con, date, "loaded", None, now, counts)
@@ -232,26 +232,21 @@ def _reject_for_quarantine(con, extract: Extract, by_name: dict, new: set[str],
 
 # --- change capture --------------------------------------------------------------------
 
-def row_hash(values: list[str | None]) -> str:
-    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
+def row_hash_sql(columns: tuple[str, ...]) -> str:
+    """SQL for ``_row_hash``: sha256 of the data columns as a JSON array (nulls kept apart)."""
+    return f"sha256(to_json(list_value({', '.join(quote(name) for name in columns)})))"
 
 
 def _apply_changes(con, source: contract.CsvSource, checked: Checked, file: LandedFile,
                    date: dt.date, now: dt.datetime) -> tuple[int, int]:
     """Close open versions not in tonight's rows, insert tonight's rows not already open."""
-    stage = []
-    columns = source.columns
-    for row in checked.accepted:
-        values = [row.values[name] for name in columns]
-        stage.append({
-            **dict(zip(columns, values)), **lineage(file, row.row_number, now),
-            "_extract_date": date, "_valid_from": date, "_valid_to": None,
-            "_row_hash": row_hash(values),
-        })
     target = table(source.name)
     staging = f"_stage_{source.name}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {staging} AS SELECT * FROM {target} LIMIT 0")
-    registry.insert_into(con, staging, stage)
+    insert_accepted(
+        con, staging, checked, {name: name for name in source.columns},
+        {**lineage(file, now), "_extract_date": date, "_valid_from": date, "_valid_to": None},
+        extra_sql=f", {row_hash_sql(source.columns)} AS _row_hash")
     closed = con.execute(
         f"UPDATE {target} SET _valid_to = ? WHERE _valid_to IS NULL AND _row_hash NOT IN"
         f" (SELECT _row_hash FROM {staging})", [date]).fetchall()[0][0]

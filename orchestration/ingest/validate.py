@@ -8,9 +8,17 @@ as landed (trimmed, blank -> None): typing is silver's job.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Callable
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength
 from stdnum.gb import upn as upn_rule
@@ -52,14 +60,31 @@ class Row:
 
 @dataclass
 class Checked:
+    """A file's rows after the rules: accepted rows as an Arrow table, and every problem.
+
+    ``accepted`` has one string column per matched field (cleaned: trimmed, blank -> None),
+    every contract field (absent optional ones as nulls) and ``_row_number``, in row order.
+    ``raw_rows(numbers)`` gives the raw fields of those rows again, for problems found later
+    (orphaned foreign keys); it re-reads the file rather than keeping every raw row in memory.
+    """
+
     rows_landed: int
-    accepted: list[Row] = field(default_factory=list)
+    accepted: pa.Table
     problems: list[Problem] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # field name -> header in the file
+    raw_headers: list[str] = field(default_factory=list)
+    raw_rows: Callable[[set[int]], dict[int, list[str]]] | None = None
+
+    @property
+    def rows_accepted(self) -> int:
+        return self.accepted.num_rows
 
     @property
     def rows_rejected(self) -> int:
-        return self.rows_landed - len(self.accepted)
+        return self.rows_landed - self.rows_accepted
+
+    def accepted_values(self, name: str) -> list[str | None]:
+        return self.accepted.column(name).to_pylist()
 
 
 def clean(value: str | None) -> str | None:
@@ -221,47 +246,158 @@ def _duplicate_problem(ctx: Context, row: Row, key: tuple, first_row: int,
 
 
 def check_rows(raw: RawCsv, columns: dict[str, int], source: contract.CsvSource,
-               ctx: Context) -> Checked:
-    """Apply the field, row and duplicate-key rules to every data row of a file."""
+               ctx: Context, raw_rows: Callable | None = None) -> Checked:
+    """Apply the field, row and duplicate-key rules to every data row of a file.
+
+    Column by column (Arrow and DuckDB do the bulk work): each distinct value is checked once,
+    and only rows holding a broken value, a blank required value, a duplicate key or a failed
+    row rule are checked again one by one, by the same Python rules, to word their problems.
+    Problems come out in row order.
+    """
     headers = {f.name: raw.headers[columns[f.name]] if f.name in columns else f.name
                for f in source.fields}
     width = len(raw.headers)
-    checked = Checked(rows_landed=len(raw.records), headers=headers)
-    first_row_of_key: dict[tuple, int] = {}
+    numbers, good, by_row = [], [], {}
     for number, fields in raw.records:
-        if len(fields) != width:
+        if len(fields) == width:
+            numbers.append(number)
+            good.append(fields)
+        else:
             raw_record = raw_record_json(raw.headers, fields)
-            checked.problems.append(_wrong_field_count(ctx, number, fields, width, raw_record))
-            continue
-        row = Row(number, {name: clean(fields[i]) for name, i in columns.items()}, fields,
-                  raw.headers)
-        for f in source.fields:
-            row.values.setdefault(f.name, None)
+            by_row[number] = [_wrong_field_count(ctx, number, fields, width, raw_record)]
+    values = _clean_columns(good, columns, source)
+    duplicates = _duplicate_keys(values, source.key, len(good))
+    rejected = set()
+    for i in sorted(_suspect_rows(values, source, ctx) | duplicates.keys()):
+        row = Row(numbers[i], {name: column[i].as_py() for name, column in values.items()},
+                  good[i], raw.headers)
         problems = _row_problems(row, source, headers, ctx)
-        key = tuple(row.values[name] for name in source.key)
-        if source.key and None not in key:
-            if key in first_row_of_key:
-                problems.append(_duplicate_problem(ctx, row, key, first_row_of_key[key],
-                                                   source, headers))
-            else:
-                first_row_of_key[key] = number
-        checked.problems.extend(problems)
-        if not any(p.severity == ERROR for p in problems):
-            checked.accepted.append(row)
-    return checked
+        if i in duplicates:
+            key = tuple(row.values[name] for name in source.key)
+            problems.append(_duplicate_problem(ctx, row, key, numbers[duplicates[i]], source,
+                                               headers))
+        if problems:
+            by_row[row.row_number] = problems
+        if any(p.severity == ERROR for p in problems):
+            rejected.add(i)
+    del good
+    table = pa.table({**values, "_row_number": pa.array(numbers, type=pa.int32())})
+    if rejected:
+        table = table.filter(pa.array([i not in rejected for i in range(len(numbers))]))
+    problems = [p for number in sorted(by_row) for p in by_row[number]]
+    return Checked(len(raw.records), table, problems, headers, list(raw.headers), raw_rows)
 
 
-def reject_orphans(checked: Checked, fk: contract.ForeignKey, parent_keys: set[str],
+# Exactly the characters str.strip() removes, so Arrow trims as the rules always have.
+_WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+_NULL = pa.scalar(None, pa.string())
+
+
+def _clean_columns(rows: list[list[str]], columns: dict[str, int],
+                   source: contract.CsvSource) -> dict[str, pa.Array]:
+    """Values by field name, trimmed, blank -> null; absent fields all null."""
+    transposed = list(zip(*rows))
+    values = {}
+    for name, index in columns.items():
+        column = pa.array(transposed[index] if rows else [], type=pa.string())
+        trimmed = pc.utf8_trim(column, characters=_WHITESPACE)
+        values[name] = pc.if_else(pc.equal(trimmed, ""), _NULL, trimmed)
+    for f in source.fields:
+        values.setdefault(f.name, pa.nulls(len(rows), pa.string()))
+    return values
+
+
+def _suspect_rows(values: dict[str, pa.Array], source: contract.CsvSource,
+                  ctx: Context) -> set[int]:
+    """Rows that may break a field or row rule (a superset: each is re-checked in full)."""
+    masks = []
+    with duckdb.connect() as con:
+        for f in source.fields:
+            column = values[f.name]
+            if f.required and not f.blank_allowed and column.null_count:
+                masks.append(pc.is_null(column))
+            if f.kind == "text":
+                continue
+            unproven = _unproven_values(con, column, f).to_pylist()
+            broken = [value for value in unproven if check_value(value, f, source, ctx)]
+            if broken:
+                masks.append(pc.is_in(column, value_set=pa.array(broken, pa.string())))
+    if source.exactly_one_of:
+        filled = [pc.cast(pc.is_valid(values[name]), pa.int8()) for name in source.exactly_one_of]
+        masks.append(pc.not_equal(functools.reduce(pc.add, filled), 1))
+    if not masks:
+        return set()
+    return set(pc.indices_nonzero(functools.reduce(pc.or_, masks)).to_pylist())
+
+
+_UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ0123456789"  # stdnum.gb.upn's check characters
+_UPN_CHECK = " + ".join(f"{weight} * (strpos('{_UPN_ALPHABET}', v[{weight}]) - 1)"
+                        for weight in range(2, 14))
+
+
+def _fast_check_sql(f: contract.Field) -> str | None:
+    """A DuckDB condition that only plainly valid values meet (each value failing it is
+    checked by ``check_value``); None where every distinct value goes to check_value."""
+    unsigned = f.minimum in (None, 0)
+    sign = "-?" if f.minimum is None else ""
+    if f.kind == "int" and unsigned:
+        return f"regexp_full_match(v, '{sign}[0-9]+')"
+    if f.kind == "decimal" and unsigned:
+        return rf"regexp_full_match(v, '{sign}([0-9]+(\.[0-9]*)?|\.[0-9]+)')"
+    if f.kind in ("urn", "ukprn"):
+        return f"regexp_full_match(v, '[0-9]{{{6 if f.kind == 'urn' else 8}}}')"
+    if f.kind == "upn":
+        la_numbers = ", ".join(str(n) for n in sorted(upn_rule._la_numbers))
+        return (f"regexp_full_match(v, '[A-Z][0-9]{{11}}[A-HJ-NPQRT-Z0-9]')"
+                f" AND CAST(v[2:4] AS INTEGER) IN ({la_numbers})"
+                f" AND v[1] = '{_UPN_ALPHABET}'[(({_UPN_CHECK}) % 23) + 1]")
+    return None
+
+
+def _unproven_values(con: duckdb.DuckDBPyConnection, column: pa.Array,
+                     f: contract.Field) -> pa.Array:
+    """The distinct non-null values of a column that the fast check does not vouch for."""
+    distinct = pc.unique(column.drop_null())
+    condition = _fast_check_sql(f)
+    if condition is None or not len(distinct):
+        return distinct
+    candidates = pa.table({"v": distinct})  # noqa: F841 - DuckDB reads it by name
+    query = f"SELECT v FROM candidates WHERE NOT ({condition})"
+    return con.sql(query).to_arrow_table().column("v")
+
+
+def _duplicate_keys(values: dict[str, pa.Array], key: tuple[str, ...],
+                    rows: int) -> dict[int, int]:
+    """Row index -> index of the first row with the same (complete) key, for later rows."""
+    if not key:
+        return {}
+    indexed = pa.table({**{name: values[name] for name in key},
+                        "_i": pa.array(np.arange(rows, dtype=np.int64))})
+    complete = indexed.filter(functools.reduce(
+        pc.and_, [pc.is_valid(values[name]) for name in key]))
+    groups = complete.group_by(list(key)).aggregate([("_i", "min"), ("_i", "count")])
+    repeated = groups.filter(pc.greater(groups["_i_count"], 1))
+    if not repeated.num_rows:
+        return {}
+    joined = complete.join(repeated.select(list(key) + ["_i_min"]), keys=list(key))
+    later = joined.filter(pc.not_equal(joined["_i"], joined["_i_min"]))
+    return dict(zip(later["_i"].to_pylist(), later["_i_min"].to_pylist()))
+
+
+def reject_orphans(checked: Checked, fk: contract.ForeignKey, parent_keys: pa.Array,
                    ctx: Context) -> None:
     """Reject accepted rows whose foreign key is not among the parent file's loaded keys."""
-    kept = []
-    for row in checked.accepted:
-        value = row.values.get(fk.column)
-        if value is None or value in parent_keys:
-            kept.append(row)
-            continue
-        what = (f"does not match any {fk.ref_column} loaded from {fk.ref_file}"
-                " in the same extract")
+    column = checked.accepted.column(fk.column)
+    orphan = pc.and_(pc.is_valid(column), pc.invert(pc.is_in(column, value_set=parent_keys)))
+    if not pc.any(orphan).as_py():
+        return
+    orphans = checked.accepted.filter(orphan)
+    numbers = orphans.column("_row_number").to_pylist()
+    raw = checked.raw_rows(set(numbers)) if checked.raw_rows else {}
+    what = (f"does not match any {fk.ref_column} loaded from {fk.ref_file}"
+            " in the same extract")
+    for number, value in zip(numbers, orphans.column(fk.column).to_pylist()):
+        row = Row(number, {}, raw.get(number, []), checked.raw_headers)
         checked.problems.append(cell_problem(ctx, row, checked.headers[fk.column], value,
                                              "orphan_foreign_key", what))
-    checked.accepted = kept
+    checked.accepted = checked.accepted.filter(pc.invert(orphan))
