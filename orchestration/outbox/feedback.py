@@ -41,6 +41,7 @@ from openpyxl.utils import get_column_letter
 
 from orchestration.contract import academic_year_folder, academic_year_start
 from orchestration.outbox.placed_pupils import PlacedPupil, placed_pupils
+from orchestration.outbox.writer import write_changed
 from orchestration.returns import layout
 from orchestration.returns.template import (  # byte-identical reruns, one marking
     PERSONAL_DATA_MARKING, mark_personal_data, save_deterministic,
@@ -408,12 +409,11 @@ def feedback_paths(feedback: list[Feedback], out_dir: Path) -> list[Path]:
 
 
 def write_feedback_files(feedback: list[Feedback], out_dir: Path) -> list[Path]:
-    """Write each feedback workbook; feedback files no longer produced are removed."""
+    """Write each feedback workbook whose content changed (see writer.py); feedback files no
+    longer produced are removed. Returns every feedback file, written now or before."""
     paths = feedback_paths(feedback, out_dir)
-    for item, path in zip(feedback, paths):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_workbook(item, path)
     root = Path(out_dir) / FEEDBACK_FOLDER
+    write_changed(list(zip(paths, feedback)), write_feedback_workbook, root)
     for stale in set(root.glob(f"*/*{FILE_SUFFIX}")) - set(paths):
         stale.unlink()
     return paths
@@ -424,7 +424,8 @@ def write_feedback(con, out_dir: Path) -> list[Path]:
     return write_feedback_files(build_feedback(con), out_dir)
 
 
-def _write_workbook(item: Feedback, path: Path) -> None:
+def write_feedback_workbook(path: Path, item: Feedback) -> None:
+    """One feedback workbook; same input, byte-identical file."""
     wb = Workbook()
     wb.remove(wb.active)
     _write_summary(wb.create_sheet("Summary"), item)

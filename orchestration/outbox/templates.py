@@ -28,6 +28,7 @@ from orchestration.outbox.placed_pupils import (
     PlacedPupil, latest_register_year, placed_pupils, srp_schools,
 )
 from orchestration.returns.model import PlacesRow, PupilRow, SchoolReturn
+from orchestration.outbox.writer import write_changed
 from orchestration.returns.template import write_return_workbook
 
 TEMPLATES_FOLDER = "templates"
@@ -65,15 +66,11 @@ def template_path(out_dir: Path, academic_year: str, urn: str) -> Path:
 
 def write_template_files(returns: list[SchoolReturn], out_dir: Path,
                          academic_year: str) -> list[Path]:
-    """Write each template; templates left in the year's folder from schools no longer in the
+    """Write each template whose content changed (see writer.py); templates left in the year's folder from schools no longer in the
     register are removed, so the folder holds exactly what should be sent."""
-    paths = []
-    for school_return in returns:
-        path = template_path(out_dir, academic_year, school_return.urn)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_return_workbook(path, school_return)
-        paths.append(path)
+    paths = [template_path(out_dir, academic_year, r.urn) for r in returns]
     folder = template_path(out_dir, academic_year, "x").parent
+    write_changed(list(zip(paths, returns)), write_return_workbook, folder)
     if folder.is_dir():
         for stale in set(folder.glob(f"*{FILE_SUFFIX}")) - set(paths):
             stale.unlink()
