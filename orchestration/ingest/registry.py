@@ -141,59 +141,76 @@ def mark_superseded(con, source_file: str, old_sha256: str, new_sha256: str,
 
 def register(con, outcome: FileOutcome, now: dt.datetime) -> None:
     """Upsert the file version's registry row and replace its recorded problems."""
-    file = outcome.file
-    first_seen = con.execute(
-        f"SELECT min(first_seen_at) FROM {table('file_registry')}"
-        " WHERE source_file = ? AND sha256 = ?",
-        [file.source_file, file.sha256],
-    ).fetchall()[0][0]
-    if first_seen is not None:  # processed before: replace its row and problems
-        con.execute(
-            f"DELETE FROM {table('file_registry')} WHERE source_file = ? AND sha256 = ?",
-            [file.source_file, file.sha256],
-        )
-        con.execute(
-            f"DELETE FROM {table('load_errors')} WHERE source_file = ? AND sha256 = ?",
-            [file.source_file, file.sha256],
-        )
+    register_many(con, [outcome], now)
+
+
+def register_many(con, outcomes: list[FileOutcome], now: dt.datetime) -> None:
+    """``register`` for several file versions at once (a few statements, not a few per file)."""
+    if not outcomes:
+        return
+    versions = pa.table({"source_file": [o.file.source_file for o in outcomes],
+                         "sha256": [o.file.sha256 for o in outcomes]})
+    con.register("_registering", versions)
+    try:
+        first_seen = dict(((f, s), t) for f, s, t in con.execute(
+            f"SELECT r.source_file, r.sha256, min(r.first_seen_at) FROM {table('file_registry')} r"
+            " JOIN _registering v USING (source_file, sha256) GROUP BY ALL").fetchall())
+        if first_seen:  # processed before: replace their rows and problems
+            for name in ("file_registry", "load_errors"):
+                con.execute(f"DELETE FROM {table(name)} t USING _registering v"
+                            " WHERE t.source_file = v.source_file AND t.sha256 = v.sha256")
+    finally:
+        con.unregister("_registering")
     insert_records(con, "file_registry", [{
-        "source": outcome.source,
-        "source_file": file.source_file,
-        "sha256": file.sha256,
-        "size_bytes": file.size_bytes,
-        "archived_path": str(file.archived) if file.archived else None,
-        "first_seen_at": first_seen or now,
+        "source": o.source,
+        "source_file": o.file.source_file,
+        "sha256": o.file.sha256,
+        "size_bytes": o.file.size_bytes,
+        "archived_path": str(o.file.archived) if o.file.archived else None,
+        "first_seen_at": first_seen.get((o.file.source_file, o.file.sha256)) or now,
         "processed_at": now,
-        "status": outcome.status,
-        "reason": outcome.reason,
-        "rows_landed": outcome.rows_landed,
-        "rows_loaded": outcome.rows_loaded,
-        "rows_rejected": outcome.rows_rejected,
-        "encoding": outcome.encoding,
-    }])
-    record_problems(con, outcome.source, file.source_file, file.sha256, outcome.problems, now)
+        "status": o.status,
+        "reason": o.reason,
+        "rows_landed": o.rows_landed,
+        "rows_loaded": o.rows_loaded,
+        "rows_rejected": o.rows_rejected,
+        "encoding": o.encoding,
+    } for o in outcomes])
+    insert_records(con, "load_errors", [
+        problem_record(o.source, o.file.source_file, o.file.sha256, p, now)
+        for o in outcomes for p in o.problems])
+
+
+def registered_versions(con, source: str) -> set[tuple[str, str]]:
+    """(source_file, sha256) of every file version of a source processed before."""
+    return set(con.execute(
+        f"SELECT source_file, sha256 FROM {table('file_registry')}"
+        " WHERE source = ? AND sha256 IS NOT NULL AND status <> 'waiting'", [source]).fetchall())
 
 
 def record_problems(con, source: str, source_file: str, sha256: str | None,
                     problems: list[Problem], now: dt.datetime) -> None:
     insert_records(con, "load_errors", [
-        {
-            "source": source,
-            "source_file": source_file,
-            "sha256": sha256,
-            "sheet": p.sheet,
-            "row_number": p.row_number,
-            "column_name": p.column,
-            "value": p.value,
-            "rule": p.rule,
-            "message": p.message,
-            "severity": p.severity,
-            "raw_record": p.raw_record,
-            "personal": p.personal,
-            "detected_at": now,
-        }
-        for p in problems
-    ])
+        problem_record(source, source_file, sha256, p, now) for p in problems])
+
+
+def problem_record(source: str, source_file: str, sha256: str | None, p: Problem,
+                   now: dt.datetime) -> dict:
+    return {
+        "source": source,
+        "source_file": source_file,
+        "sha256": sha256,
+        "sheet": p.sheet,
+        "row_number": p.row_number,
+        "column_name": p.column,
+        "value": p.value,
+        "rule": p.rule,
+        "message": p.message,
+        "severity": p.severity,
+        "raw_record": p.raw_record,
+        "personal": p.personal,
+        "detected_at": now,
+    }
 
 
 def replace_waiting(con, source: str, folder: str, files: list[LandedFile], reason: str,

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration import contract
 from orchestration.ingest import registry
-from orchestration.ingest.files import LandedFile, files_under
+from orchestration.ingest.files import LandedFile, archive, files_under, landed_file
 from orchestration.ingest.registry import ERROR, FileOutcome, Problem
-from orchestration.ingest.runner import FailureCollector, IngestSummary, ingest_one_file
-from orchestration.ingest.schema import ensure_bronze_schema
+from orchestration.ingest.runner import FailureCollector, IngestSummary, transaction
+from orchestration.ingest.schema import ensure_bronze_schema, table
 from orchestration.returns import layout
 
 SOURCE = "school_returns"
@@ -64,7 +66,21 @@ RETURN_TABLES = {
                                      layout.FINANCE_SHEET, layout.OUTCOMES_SHEET))},
 }
 
+BATCH_FILES = 250  # workbooks stored per transaction: a few statements per batch, not per file
+
+
+@dataclass
+class _Read:
+    """One workbook, read and checked, with the bronze rows it adds (nothing written yet)."""
+
+    outcome: FileOutcome
+    rows: dict[str, list[dict]] = field(default_factory=dict)  # bronze table -> records
+
+
 def ingest_school_returns(con, landing_dir: Path, archive_dir: Path) -> IngestSummary:
+    """Workbooks are read one by one and stored in batches: each batch is one transaction. If
+    storing a batch fails, its files are stored one transaction each, so one bad file does not
+    hold back the others (it is reported and retried next run)."""
     from orchestration.returns.reader import ReturnStructureError  # noqa: F401 - fail early
 
     ensure_bronze_schema(con)
@@ -73,14 +89,87 @@ def ingest_school_returns(con, landing_dir: Path, archive_dir: Path) -> IngestSu
     failures = FailureCollector(summary)
     root = landing_dir / contract.LANDING_SCHOOL_RETURNS
     folders = [root] + sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    for folder in folders:
-        for path in files_under(folder):
-            with failures.guard(path.name):
-                ingest_one_file(con, landing_dir, archive_dir, path, summary,
-                                lambda f, now: _load_workbook(con, f, now),
-                                SOURCE)
+    known = registry.registered_versions(con, SOURCE)
+    batch: list[_Read] = []
+    for path in (path for folder in folders for path in files_under(folder)):
+        with failures.guard(path.name):
+            file = landed_file(path, landing_dir)
+            summary.files_seen += 1
+            if (file.source_file, file.sha256) in known:
+                summary.files_unchanged += 1
+                continue
+            batch.append(_read_workbook(archive(file, archive_dir), registry.utc_now()))
+        if len(batch) >= BATCH_FILES:
+            _store_batch(con, batch, summary, failures)
+            batch = []
+    _store_batch(con, batch, summary, failures)
     failures.raise_if_any()
     return summary
+
+
+def _store_batch(con, batch: list[_Read], summary: IngestSummary,
+                 failures: FailureCollector) -> None:
+    if not batch:
+        return
+    try:
+        with transaction(con):
+            outcomes = _store(con, batch)
+    except Exception:  # noqa: BLE001 - retried file by file, where the error is reported
+        outcomes = []
+        for item in batch:
+            with failures.guard(item.outcome.file.source_file):
+                with transaction(con):
+                    outcomes += _store(con, [item])
+    for outcome in outcomes:
+        summary.count(outcome)
+
+
+def _store(con, batch: list[_Read]) -> list[FileOutcome]:
+    """Insert the batch's rows and register its files; a file whose bytes were registered
+    under another path (before, or earlier in the batch) is a duplicate, not loaded again."""
+    seen = _registered_elsewhere(con, [item.outcome.file for item in batch])
+    outcomes, rows = [], defaultdict(list)
+    for item in batch:
+        file = item.outcome.file
+        earlier = seen.get(file.sha256)
+        if earlier and earlier[0] != file.source_file:
+            outcomes.append(FileOutcome(SOURCE, file, registry.DUPLICATE, reason=(
+                f"same bytes as {earlier[0]} (registered as {earlier[1]}); not loaded again")))
+            continue
+        seen.setdefault(file.sha256, (file.source_file, item.outcome.status))
+        outcomes.append(item.outcome)
+        for table_name, records in item.rows.items():
+            rows[table_name] += records
+    for table_name, records in rows.items():
+        registry.insert_records(con, table_name, records)
+    loaded = [o.file for o in outcomes if o.status == registry.LOADED]
+    for file in _with_earlier_versions(con, loaded):
+        for old_sha in registry.earlier_versions(con, file.source_file, file.sha256):
+            registry.mark_superseded(con, file.source_file, old_sha, file.sha256)
+    registry.register_many(con, outcomes, registry.utc_now())
+    return outcomes
+
+
+def _registered_elsewhere(con, files: list[LandedFile]) -> dict[str, tuple[str, str]]:
+    """sha256 -> (source_file, status) of the first registration of those bytes."""
+    found = con.execute(
+        f"SELECT sha256, source_file, status FROM {table('file_registry')}"
+        " WHERE source = ? AND sha256 IN (SELECT unnest(?)) ORDER BY first_seen_at",
+        [SOURCE, sorted({f.sha256 for f in files})]).fetchall()
+    first: dict[str, tuple[str, str]] = {}
+    for sha, source_file, status in found:
+        first.setdefault(sha, (source_file, status))
+    return first
+
+
+def _with_earlier_versions(con, files: list[LandedFile]) -> list[LandedFile]:
+    """The files whose path has been registered before (re-delivered under the same name)."""
+    if not files:
+        return []
+    paths = {row[0] for row in con.execute(
+        f"SELECT DISTINCT source_file FROM {table('file_registry')}"
+        " WHERE source_file IN (SELECT unnest(?))", [[f.source_file for f in files]]).fetchall()}
+    return [f for f in files if f.source_file in paths]
 
 
 def _folder_year(file: LandedFile) -> str | None:
@@ -97,7 +186,7 @@ def _received_at(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
 
 
-def _load_workbook(con, file: LandedFile, now: dt.datetime) -> FileOutcome:
+def _read_workbook(file: LandedFile, now: dt.datetime) -> _Read:
     from orchestration.returns.reader import (
         ReturnStructureError, check_return_context, read_return_workbook,
     )
@@ -106,62 +195,61 @@ def _load_workbook(con, file: LandedFile, now: dt.datetime) -> FileOutcome:
     base = {"_source_file": file.source_file, "_sha256": file.sha256, "_academic_year": year,
             "_loaded_at": now, "received_at": _received_at(file.path)}
     if year is None:
-        return _quarantine(con, file, base, "bad_folder_name", (
+        return _quarantine(file, base, "bad_folder_name", (
             "returns must be in a folder named by academic year, e.g. school_returns/2024-25/;"
             " move it there and it will be loaded"))
     try:
         parsed = read_return_workbook(file.archived or file.path)
     except ReturnStructureError as exc:
-        rule = exc.rule
-        return _quarantine(con, file, base, rule, exc.reason)
+        return _quarantine(file, base, exc.rule, exc.reason)
     issues = list(parsed.issues) + check_return_context(parsed, year)
     problems = [_problem(file, issue, parsed) for issue in issues]
     rejected = {(i.sheet, i.row) for i in issues if i.severity == ERROR and i.row is not None}
-    landed, loaded = _store_rows(con, parsed, rejected, base)
+    rows, landed, loaded = _table_rows(parsed, rejected, base)
     errors = sum(p.severity == ERROR for p in problems)
-    registry.insert_records(con, "return_submissions", [{
+    rows["return_submissions"] = [{
         **base, **parsed.details.values,
         "status": "invalid" if errors else "valid",
         "status_reason": f"{errors} error(s); see bronze.load_errors" if errors else None,
         "error_count": errors, "warning_count": len(problems) - errors,
-    }])
-    for old_sha in registry.earlier_versions(con, file.source_file, file.sha256):
-        registry.mark_superseded(con, file.source_file, old_sha, file.sha256)
-    return FileOutcome(SOURCE, file, registry.LOADED,
-                       reason="return has errors (status invalid)" if errors else None,
-                       rows_landed=landed, rows_loaded=loaded, rows_rejected=landed - loaded,
-                       problems=problems)
+    }]
+    outcome = FileOutcome(SOURCE, file, registry.LOADED,
+                          reason="return has errors (status invalid)" if errors else None,
+                          rows_landed=landed, rows_loaded=loaded, rows_rejected=landed - loaded,
+                          problems=problems)
+    return _Read(outcome, rows)
 
 
-def _quarantine(con, file: LandedFile, base: dict, rule: str, reason: str) -> FileOutcome:
+def _quarantine(file: LandedFile, base: dict, rule: str, reason: str) -> _Read:
     message = f"{file.source_file}: {reason}"
-    registry.insert_records(con, "return_submissions", [{
+    outcome = FileOutcome(SOURCE, file, registry.QUARANTINED, reason=message,
+                          problems=[Problem(rule, message)])
+    return _Read(outcome, {"return_submissions": [{
         **base, "status": "quarantined", "status_reason": message,
         "error_count": 1, "warning_count": 0,
-    }])
-    return FileOutcome(SOURCE, file, registry.QUARANTINED, reason=message,
-                       problems=[Problem(rule, message)])
+    }]})
 
 
-def _store_rows(con, parsed, rejected: set, base: dict) -> tuple[int, int]:
-    """Insert the rows without errors; returns (rows landed, rows loaded)."""
+def _table_rows(parsed, rejected: set, base: dict) -> tuple[dict[str, list[dict]], int, int]:
+    """The rows without errors, by bronze table, with (rows landed, rows loaded)."""
     lineage = {k: base[k] for k in ("_source_file", "_sha256", "_academic_year", "_loaded_at")}
+    tables: dict[str, list[dict]] = {}
     landed = loaded = 0
     for rows, table_name in ((parsed.places, "return_places"), (parsed.pupils, "return_pupils")):
         keep = [row for row in rows if (row.sheet, row.row) not in rejected]
-        registry.insert_records(con, table_name, [
+        tables[table_name] = [
             {**row.values, **lineage, "_sheet": row.sheet, "_row_number": row.row}
-            for row in keep])
+            for row in keep]
         landed, loaded = landed + len(rows), loaded + len(keep)
     for form, table_name in ((parsed.finance, "return_finance"),
                              (parsed.outcomes, "return_outcomes")):
         landed += 1
         if any((form.sheet, row) in rejected for row in form.rows.values()):
             continue
-        registry.insert_records(con, table_name, [
-            {**form.values, **lineage, "_sheet": form.sheet, "_row_number": None}])
+        tables[table_name] = [{**form.values, **lineage, "_sheet": form.sheet,
+                               "_row_number": None}]
         loaded += 1
-    return landed, loaded
+    return tables, landed, loaded
 
 
 def _problem(file: LandedFile, issue, parsed) -> Problem:
