@@ -234,3 +234,17 @@ def test_100k_pupil_rows(env):
     land_return(env, "huge.xlsx", school_return(pupils=100_000))
     summary = run(env)
     assert table_count(con, "return_pupils") == 100_000 and summary.rows_loaded == 100_004
+
+
+def test_a_batch_keeps_every_column_when_its_first_workbook_was_quarantined(env):
+    """Workbooks are stored in batches: a quarantined one (few columns) stored first must not
+    narrow the columns of the valid returns stored with it."""
+    con, landing, _ = env
+    (landing / "school_returns" / "blank.xlsx").write_bytes(b"")  # sorted first, quarantined
+    land_return(env, "sandgate.xlsx")
+    summary = run(env)
+    assert (summary.files_quarantined, summary.files_loaded) == (1, 1)
+    by_file = {s["_source_file"]: s for s in submissions(con)}
+    assert by_file[f"{YEAR_DIR}/sandgate.xlsx"]["urn"] == "118000"
+    assert by_file[f"{YEAR_DIR}/sandgate.xlsx"]["school_name"] == "Sandgate Primary School"
+    assert by_file["school_returns/blank.xlsx"]["status"] == "quarantined"

@@ -85,7 +85,9 @@ def insert_records(con: duckdb.DuckDBPyConnection, table_name: str, records: lis
 def insert_into(con: duckdb.DuckDBPyConnection, qualified_name: str, records: list[dict]) -> None:
     if not records:
         return
-    staged = pa.Table.from_pylist(records)
+    # Columns from every record (from_pylist would take them from the first one only).
+    columns = dict.fromkeys(key for record in records for key in record)
+    staged = pa.table({name: [record.get(name) for record in records] for name in columns})
     view = "_ingest_stage"
     con.register(view, staged)
     try:
