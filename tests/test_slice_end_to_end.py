@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 import shutil
+import subprocess
+import sys
+import textwrap
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -275,6 +280,62 @@ def assert_no_identifiers(database: Path, warehouse: Path) -> None:
 
 
 # --- the night with a planted defect (runs last: it changes the shared warehouse) -------------
+
+BI_READER = textwrap.dedent(
+    """
+    import json, sys, pathlib, duckdb
+    published, stop, ready = (pathlib.Path(a) for a in sys.argv[1:4])
+    reads, errors, stopping = [], [], False
+    while not stopping:
+        stopping = stop.exists()  # one more read after the signal: it sees the last version
+        try:
+            with duckdb.connect(str(published / "published.duckdb"), read_only=True) as con:
+                version = con.execute("select version from meta.publication").fetchone()[0]
+                rows = {t: con.execute(f"select count(*) from {t}").fetchone()[0]
+                        for t in ("gold.srp_places", "gold.ehcp_caseload_profile",
+                                  "external.srp_places")}
+            reads.append({"version": version, "rows": rows})
+            ready.touch()
+        except Exception as error:
+            errors.append(repr(error))
+    print(json.dumps({"reads": reads, "errors": errors}))
+    """
+)
+
+
+def test_bi_reader_sees_whole_versions_throughout_a_full_refresh(refreshed, tmp_path):
+    """A BI process queries the published file in a loop while a forced full refresh (every
+    dbt model rebuilt, then published) runs: it never fails and never sees a mix."""
+    from orchestration.defs.transform.dbt_assets import FORCE_TAG
+    from orchestration.publish.publisher import read_manifest
+
+    published = refreshed["root"] / "published"
+    stop, ready = tmp_path / "stop", tmp_path / "ready"
+    reader = subprocess.Popen([sys.executable, "-c", BI_READER, str(published), str(stop),
+                               str(ready)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert reader.poll() is None and time.monotonic() < deadline, reader.communicate()
+            time.sleep(0.05)
+        result = refreshed["job"].execute_in_process(
+            instance=refreshed["instance"], raise_on_error=False, tags={FORCE_TAG: "true"})
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+    assert result.success
+    assert reader.returncode == 0, err
+    seen = json.loads(out)
+    assert seen["errors"] == []
+    versions = {read["version"] for read in seen["reads"]}
+    assert len(versions) == 2, versions  # the version before the refresh, then the new one
+    for read in seen["reads"]:
+        tables = read_manifest(published, read["version"])["tables"]
+        assert read["rows"] == {t: tables[t]["rows"] for t in read["rows"]}
+
 
 def plant_half_missing_placements(landing: Path) -> str:
     """A new, complete extract for the next night in which half the placements are missing."""
