@@ -4,6 +4,9 @@ it writes them in this process or in worker processes."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 from orchestration.outbox import writer
@@ -52,3 +55,27 @@ def test_state_forgets_files_no_longer_produced(tmp_path):
     writer.write_changed(jobs(tmp_path, 1), write_return_workbook, tmp_path)
     state = (tmp_path / writer.STATE_FILE).read_text(encoding="utf-8")
     assert "100000.xlsx" in state and "100002.xlsx" not in state
+
+
+def test_workers_work_from_a_script_without_a_main_guard(tmp_path):
+    """Workers run writer.py itself, so a caller's script is never re-imported (spawn-based
+    pools re-run an unguarded script's top level in every worker)."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(textwrap.dedent(f"""
+        import datetime as dt, os, sys
+        from pathlib import Path
+        sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+        from orchestration.outbox import writer
+        from orchestration.returns.model import SchoolReturn
+        from orchestration.returns.template import write_return_workbook
+        os.cpu_count = lambda: 2
+        out = Path(sys.argv[1])
+        jobs = [(out / f"{{i}}.xlsx", SchoolReturn(str(100000 + i), "School", "2025/26"))
+                for i in range(writer.PARALLEL_FROM)]
+        print(len(writer.write_changed(jobs, write_return_workbook, out)))
+    """))
+    result = subprocess.run([sys.executable, str(script), str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(writer.PARALLEL_FROM)
+    assert len(list((tmp_path / "out").glob("*.xlsx"))) == writer.PARALLEL_FROM

@@ -24,7 +24,7 @@ from orchestration.publish import (
 GOLD_TABLES = ("caseload", "srp_places", "timeliness")
 
 # level, level_key, commissioned, on roll, on roll returned, assessment places, occupancy %,
-# vacancies, over-subscription
+# vacancies, over-subscription; all 2024/25, Primary, ASD, in Dover (East Kent)
 SRP_PLACES = [
     ("school", "1001", 8, 3, 3, 0, 37.5, 5, 0),
     ("school", "1002", 10, 12, None, 4, 120.0, 0, 2),
@@ -35,6 +35,8 @@ SRP_COLUMNS = (
     "level, level_key, commissioned_places, pupils_on_roll, pupils_on_roll_returned, "
     "assessment_places_returned, occupancy_pct, vacancies, over_subscription"
 )
+SRP_PLACE = "'2024/25' as academic_year, 'Primary' as phase, 'ASD' as designation, " \
+    "'Dover' as district, 'East Kent' as area"
 
 
 def build_warehouse(path: Path, marker: str, extra_rows: int = 0) -> dict[str, int]:
@@ -54,9 +56,9 @@ def build_warehouse(path: Path, marker: str, extra_rows: int = 0) -> dict[str, i
             f"0.5 as within_20_weeks from range({3 + extra_rows}) t(i)"
         )
         con.execute(
-            f"create table gold.srp_places ({SRP_COLUMNS}) as select * from (values "
+            f"create table gold.srp_places as select *, {SRP_PLACE} from (values "
             + ", ".join(_sql_row(row) for row in SRP_PLACES)
-            + ")"
+            + f") as t({SRP_COLUMNS})"
         )
         con.execute(f"alter table gold.srp_places add column marker varchar default '{marker}'")
         con.execute("alter table gold.srp_places alter commissioned_places type hugeint")
@@ -143,7 +145,8 @@ def test_only_gold_and_its_external_copies_are_published(warehouse, published):
     ]
 
 
-def test_external_srp_places_hides_counts_of_one_to_four(warehouse, published):
+def test_external_srp_places_hides_counts_of_one_to_four_and_what_would_reveal_them(
+        warehouse, published):
     result = publish(warehouse, published)
     rows = query(
         result.database,
@@ -155,7 +158,8 @@ def test_external_srp_places_hides_counts_of_one_to_four(warehouse, published):
     )
     assert rows == [
         ("1001", 8, None, "c", None, "c", 0, None, None, "c", None, "c", None, "c"),
-        ("1002", 10, 12, None, None, None, None, "c", 120.0, None, 0, None, 2, None),
+        # 12 is shown in gold: hidden here, else Dover's 15 - 12 - 0 would give back 1001's 3
+        ("1002", 10, None, "c", None, None, None, "c", None, "c", None, "c", None, "c"),
         ("1003", 6, 0, None, 0, None, 0, None, 0.0, None, 6, None, 0, None),
         ("Dover", 24, 15, None, None, "c", None, "c", 62.5, None, 11, None, 2, None),
     ]

@@ -248,6 +248,29 @@ def test_no_identifiers_in_the_published_file(refreshed):
     assert_no_identifiers(published, refreshed["warehouse"])
 
 
+def test_published_srp_places_never_reveal_a_hidden_count_by_subtraction(refreshed):
+    """In external.srp_places no shown total has exactly one hidden part (schools in a
+    district, districts in an area, areas in the county, designations and phases in 'All')."""
+    from orchestration.publish.publisher import srp_places_groups
+
+    database = refreshed["root"] / "published" / "published.duckdb"
+    with duckdb.connect(str(database), read_only=True) as con:
+        result = con.execute("select * from external.srp_places")
+        header = [d[0] for d in result.description]
+        rows = [dict(zip(header, values)) for values in result.fetchall()]
+    groups = srp_places_groups(rows)
+    assert len(groups) > 100
+    hidden_anywhere = 0
+    for count in ("pupils_on_roll", "pupils_on_roll_returned", "assessment_places_returned"):
+        flag = f"{count}_flag"
+        assert all(r[count] is None or not 0 < r[count] < 5 for r in rows)
+        hidden_anywhere += sum(r[flag] == "c" for r in rows)
+        for parts, total in groups:
+            if total is not None and rows[total][flag] is None and rows[total][count] is not None:
+                assert sum(rows[i][flag] == "c" for i in parts) != 1, (count, rows[total])
+    assert hidden_anywhere > 0  # the sample has small counts, so the rule was exercised
+
+
 def assert_no_identifiers(database: Path, warehouse: Path) -> None:
     """No identifier-like column names, UPN-like values or surnames seen in bronze in any
     table of `database` outside bronze."""

@@ -6,18 +6,20 @@ and the writer code, so ``content_key`` (sha256 of the item's repr and of the mo
 returns/ and outbox/) says whether the file on disk is
 already what would be written. Keys live in ``<folder>/.written.json``; a file that is
 missing, or whose size differs from when it was written, is written again. A night where
-nothing changed therefore writes nothing, and a full refresh writes in parallel: openpyxl
-is pure Python, so threads would not help.
+nothing changed therefore writes nothing, and a full refresh writes in parallel, in worker
+processes (openpyxl is pure Python, so threads would not help).
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -58,19 +60,32 @@ def write_changed(jobs: Sequence[tuple[Path, object]], write: Callable[[Path, ob
 
 
 def _run(todo: list[tuple[Path, object]], write: Callable) -> None:
-    workers = min(os.cpu_count() or 1, 8)
+    workers = min(os.cpu_count() or 1, 8, len(todo) // (PARALLEL_FROM // 2) or 1)
     if len(todo) < PARALLEL_FROM or workers < 2:
         for path, item in todo:
             write(path, item)
         return
-    # spawn, not fork: the caller (Dagster) has threads, and forking those is unsafe.
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        chunk = max(1, len(todo) // (workers * 8))
-        paths = [path for path, _ in todo]
-        items = [item for _, item in todo]
-        for _ in pool.map(write, paths, items, chunksize=chunk):
-            pass
+    # Worker processes run this module (python -m), not the caller's main script: spawn-based
+    # pools re-import __main__, which breaks scripts without a main guard; fork is unsafe in
+    # a process with threads (Dagster).
+    with tempfile.TemporaryDirectory(prefix="outbox-") as folder:
+        processes = []
+        for number in range(workers):
+            chunk = Path(folder) / f"chunk-{number}.pickle"
+            chunk.write_bytes(pickle.dumps((write, todo[number::workers])))
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", __name__, str(chunk)], stderr=subprocess.PIPE))
+        failures = [process.communicate()[1].decode(errors="replace")[-2000:]
+                    for process in processes]
+        failed = [error for process, error in zip(processes, failures) if process.returncode]
+        if failed:
+            raise RuntimeError(f"writing workbooks failed in a worker process:\n{failed[0]}")
+
+
+def _write_chunk(chunk: Path) -> None:
+    write, todo = pickle.loads(chunk.read_bytes())
+    for path, item in todo:
+        write(path, item)
 
 
 def _name(path: Path, folder: Path) -> str:
@@ -97,3 +112,7 @@ def _save(folder: Path, state: dict, keep: Iterable[str]) -> None:
     temporary = folder / (STATE_FILE + ".tmp")
     temporary.write_text(json.dumps(kept, indent=0), encoding="utf-8")
     os.replace(temporary, folder / STATE_FILE)
+
+
+if __name__ == "__main__":
+    _write_chunk(Path(sys.argv[1]))

@@ -30,12 +30,14 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from collections import defaultdict
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import duckdb
+import pyarrow as pa
 
 from orchestration.dbt_manifest import table_model_names
-from orchestration.report.disclosure import CONFIDENTIAL, SMALLEST_SHOWN
+from orchestration.report.disclosure import CONFIDENTIAL, SMALLEST_SHOWN, suppress_linked
 
 PUBLISHED_FILE = "published.duckdb"
 CURRENT_LINK = "current"
@@ -77,40 +79,76 @@ class PublishResult:
 # ---------------------------------------------------------------------------------------------
 # Disclosure control for external tables
 # ---------------------------------------------------------------------------------------------
+# Rows of a table (dicts) -> groups of row indexes whose counts add up: (parts, total row or
+# None). Secondary suppression works over these (report.disclosure.suppress_linked).
+LinkedGroups = Callable[[list[dict]], Iterable[tuple[Sequence[int], int | None]]]
+HIDDEN_SUFFIX = "__hidden"
+
+
 @dataclass(frozen=True)
 class DisclosureRule:
     """Which columns of a gold table count people, and which figures are built on them.
 
     A count of 1-4 (disclosure.is_small) becomes NULL with ``<col>_flag`` = 'c'; a derived
-    figure (rate, vacancies...) is hidden the same way when any of its base counts is.
-    Secondary suppression (totals minus visible cells) is not applied here."""
+    figure (rate, vacancies...) is hidden the same way when any of its base counts is. With
+    ``linked`` (and the ``key`` that identifies a row), secondary suppression too: where a
+    shown total minus the shown parts would give back a hidden count, more cells are hidden
+    (the rules of the report, orchestration/report/disclosure.py)."""
 
     counts: tuple[str, ...]
     derived: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    key: tuple[str, ...] = ()
+    linked: LinkedGroups | None = None
 
     def columns(self) -> set[str]:
-        return set(self.counts) | set(self.derived) | {b for bases in self.derived.values() for b in bases}
+        return (set(self.counts) | set(self.derived) | set(self.key)
+                | {b for bases in self.derived.values() for b in bases})
 
 
 def _is_small_sql(column: str) -> str:
-    return f'("{column}" > 0 and "{column}" < {SMALLEST_SHOWN})'
+    return f'(s."{column}" > 0 and s."{column}" < {SMALLEST_SHOWN})'
 
 
-def disclosure_controlled_select(columns: list[str], source: str, rule: DisclosureRule) -> str:
-    """SELECT over ``source`` with small counts (and figures built on them) hidden and flagged."""
+def disclosure_controlled_select(columns: list[str], source: str, rule: DisclosureRule,
+                                 linked_hidden: str | None = None) -> str:
+    """SELECT over ``source`` with small counts (and figures built on them) hidden and flagged;
+    ``linked_hidden`` names a relation of ``rule.key`` and ``<count>__hidden`` flags for the
+    cells secondary suppression hides as well."""
     missing = rule.columns() - set(columns)
     if missing:
         raise PublishError(f"{source} lacks columns its disclosure rule names: {sorted(missing)}")
+
+    def hidden(base: str) -> str:
+        if linked_hidden is None:
+            return _is_small_sql(base)
+        return f'({_is_small_sql(base)} or coalesce(h."{base}{HIDDEN_SUFFIX}", false))'
+
     expressions = []
     for column in columns:
         bases = (column,) if column in rule.counts else rule.derived.get(column)
         if not bases:
-            expressions.append(f'"{column}"')
+            expressions.append(f's."{column}"')
             continue
-        hidden = " or ".join(_is_small_sql(base) for base in bases)
-        expressions.append(f'case when {hidden} then null else "{column}" end as "{column}"')
-        expressions.append(f"case when {hidden} then '{CONFIDENTIAL}' end as \"{column}{FLAG_SUFFIX}\"")
-    return f"select {', '.join(expressions)} from {source}"
+        condition = " or ".join(hidden(base) for base in bases)
+        expressions.append(f'case when {condition} then null else s."{column}" end as "{column}"')
+        expressions.append(
+            f"case when {condition} then '{CONFIDENTIAL}' end as \"{column}{FLAG_SUFFIX}\"")
+    relation = f"{source} as s"
+    if linked_hidden is not None:
+        on = " and ".join(f's."{k}" is not distinct from h."{k}"' for k in rule.key)
+        relation += f" left join {linked_hidden} as h on {on}"
+    return f"select {', '.join(expressions)} from {relation}"
+
+
+def linked_hidden_cells(rows: list[dict], rule: DisclosureRule) -> pa.Table:
+    """``rule.key`` of every row with, per count, whether primary or secondary suppression
+    hides it."""
+    groups = list(rule.linked(rows)) if rule.linked else []
+    table = {k: [row[k] for row in rows] for k in rule.key}
+    for count in rule.counts:
+        hidden = suppress_linked({i: row[count] for i, row in enumerate(rows)}, groups)
+        table[f"{count}{HIDDEN_SUFFIX}"] = [i in hidden for i in range(len(rows))]
+    return pa.table(table)
 
 
 def disclosure_controlled(gold_table: str, rule: DisclosureRule) -> ExternalBuilder:
@@ -118,11 +156,41 @@ def disclosure_controlled(gold_table: str, rule: DisclosureRule) -> ExternalBuil
         columns = _columns(con, catalog, GOLD, gold_table)
         if not columns:
             raise PublishError(f"{GOLD}.{gold_table} is missing: cannot publish its external copy")
-        return disclosure_controlled_select(
-            [name for name, _ in columns], f'{catalog}.{GOLD}."{gold_table}"', rule
-        )
+        source = f'{catalog}.{GOLD}."{gold_table}"'
+        names = [name for name, _ in columns]
+        linked_hidden = None
+        if rule.linked is not None and not (rule.columns() - set(names)):
+            result = con.execute(f"select * from {source}")
+            header = [d[0] for d in result.description]
+            rows = [dict(zip(header, values)) for values in result.fetchall()]
+            linked_hidden = f"_hidden_{gold_table}"
+            con.register(linked_hidden, linked_hidden_cells(rows, rule))
+        return disclosure_controlled_select(names, source, rule, linked_hidden)
 
     return build
+
+
+def srp_places_groups(rows: list[dict]) -> list[tuple[list[int], int | None]]:
+    """How gold.srp_places adds up, per academic year: schools to their district, districts to
+    their area, areas to the county (for each phase and designation); designations to 'All'
+    (for each place and phase); phases to 'All' (for each place and designation)."""
+    index = {(r["level"], r["level_key"], r["academic_year"], r["phase"], r["designation"]): i
+             for i, r in enumerate(rows)}
+    counties = {r["level_key"] for r in rows if r["level"] == "county"}
+    county = next(iter(counties)) if len(counties) == 1 else None
+    parent_of = {"school": ("district", "district"), "district": ("area", "area"),
+                 "area": ("county", None)}
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        if r["level"] in parent_of:
+            level, column = parent_of[r["level"]]
+            parent = r[column] if column else county
+            groups[(level, parent, r["academic_year"], r["phase"], r["designation"])].append(i)
+        if r["designation"] != "All":
+            groups[(r["level"], r["level_key"], r["academic_year"], r["phase"], "All")].append(i)
+        if r["phase"] != "All":
+            groups[(r["level"], r["level_key"], r["academic_year"], "All", r["designation"])].append(i)
+    return [(parts, index.get(total)) for total, parts in groups.items()]
 
 
 SRP_PLACES_DISCLOSURE = DisclosureRule(
@@ -132,6 +200,8 @@ SRP_PLACES_DISCLOSURE = DisclosureRule(
         "vacancies": ("pupils_on_roll",),
         "over_subscription": ("pupils_on_roll",),
     },
+    key=("level", "level_key", "academic_year", "phase", "designation"),
+    linked=srp_places_groups,
 )
 
 DEFAULT_EXTERNAL_TABLES: dict[str, ExternalBuilder] = {
