@@ -4,7 +4,9 @@
 
 For each scale, in data/bench/scale-<S>/ (sample data generated once, seed 42):
 
-1. full refresh from an empty warehouse (`python -m orchestration.run_all`);
+1. full refresh from an empty warehouse (`python -m orchestration.run_all --only refresh`: the
+   nightly refresh job, bronze to report and publication), then the school outbox job that
+   follows it (`--only outbox`: every template and feedback workbook written), timed apart;
 2. the lower bound: the same ingestion and dbt SQL over the same landing folder in one DuckDB
    process (benchmarks/refresh/lower_bound.py), and the full refresh's ratio to it;
 3. a no-change rerun;
@@ -90,11 +92,15 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
     runs: dict[str, dict | None] = {}
 
     def refresh(name: str) -> Measurement:
-        measured = step(f"{name}_refresh", [PYTHON, "-m", "orchestration.run_all"])
+        measured = step(f"{name}_refresh", [PYTHON, "-m", "orchestration.run_all", "--only", "refresh"])
         runs[name] = _latest_refresh(folder, measured)
         return measured
 
+    def outbox(name: str) -> Measurement:
+        return step(f"{name}_outbox", [PYTHON, "-m", "orchestration.run_all", "--only", "outbox"])
+
     full = refresh("full")
+    full_outbox = outbox("full")
     # The same work as the full refresh (same landing folder), in one process.
     manifest = _compile_dbt(folder, land, env, step)
     lower = step("lower_bound", [PYTHON, str(REPO_ROOT / "benchmarks/refresh/lower_bound.py"),
@@ -102,6 +108,7 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
                                  "--compiled-manifest", str(manifest),
                                  "--reference-from", str(folder / "warehouse.duckdb")])
     nochange = refresh("nochange")
+    nochange_outbox = outbox("nochange")
 
     # The first rebuild after the full refresh grows the file by the silver and gold tables it
     # replaces (new tables are written before the old ones' blocks are freed); later nights
@@ -132,6 +139,8 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
         "scale": scale,
         "full_refresh_s": full.wall_s,
         "nochange_refresh_s": nochange.wall_s,
+        "outbox_after_full_refresh_s": full_outbox.wall_s,
+        "outbox_after_nochange_refresh_s": nochange_outbox.wall_s,
         "unchanged_night_refresh_s": round(sum(unchanged_walls) / len(unchanged_walls), 3),
         "new_snapshot_refresh_s": new_snapshot.wall_s,
         "peak_rss_mb": max(m.peak_rss_mb for m in measured_runs),
@@ -246,6 +255,8 @@ def save(results: list[dict], path: Path) -> None:
 ROWS = [
     ("full refresh (s)", "full_refresh_s"), ("no-change rerun (s)", "nochange_refresh_s"),
     ("unchanged night (s)", "unchanged_night_refresh_s"), ("new snapshot (s)", "new_snapshot_refresh_s"),
+    ("outbox job after the full refresh (s)", "outbox_after_full_refresh_s"),
+    ("outbox job after a no-change rerun (s)", "outbox_after_nochange_refresh_s"),
     ("peak RSS, largest process (MB)", "peak_rss_mb"), ("peak RSS, process tree (MB)", "peak_tree_rss_mb"),
     ("lower bound, one process (s)", "lower_bound_s"), ("ratio full / lower bound", "ratio_to_lower_bound"),
     ("storage growth / unchanged night (%)", "storage_growth_unchanged_night_pct"),

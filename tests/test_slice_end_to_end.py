@@ -304,6 +304,33 @@ def assert_no_identifiers(database: Path, warehouse: Path) -> None:
 
 # --- the night with a planted defect (runs last: it changes the shared warehouse) -------------
 
+def test_the_outbox_job_follows_a_successful_refresh(refreshed):
+    """The refresh does not write the outbox; its success starts the outbox job (the sensor),
+    which writes a template per SRP school and feedback for every return received."""
+    from orchestration.definitions import defs
+    from orchestration.defs.outbox.sensors import outbox_after_refresh
+    from orchestration.jobs import OUTBOX_JOB_NAME
+
+    first = refreshed["first"]
+    assert not any(e.asset_key.path[0] == "outbox" for e in first.get_asset_materialization_events())
+    instance = refreshed["instance"]
+    succeeded = next(e for e in first.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)
+    request = outbox_after_refresh(dg.build_run_status_sensor_context(
+        sensor_name="outbox_after_refresh", dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(first.run_id), dagster_event=succeeded))
+    assert request.run_key == first.run_id
+
+    outbox = defs().resolve_job_def(OUTBOX_JOB_NAME).execute_in_process(instance=instance)
+    assert outbox.success
+    written = {e.asset_key.to_user_string(): e.materialization.metadata["files_written"].value
+               for e in outbox.get_asset_materialization_events()}
+    returns = list((refreshed["landing"] / "school_returns").rglob("*.xlsx"))
+    assert written["outbox/return_feedback"] == len(returns) > 0
+    assert written["outbox/return_templates"] > 0
+    feedback = list((refreshed["root"] / "outbox" / "feedback").rglob("*_feedback.xlsx"))
+    assert len(feedback) == len(returns)
+
+
 BI_READER = textwrap.dedent(
     """
     import json, sys, pathlib, duckdb

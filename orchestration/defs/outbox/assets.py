@@ -9,13 +9,14 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.jobs import OUTBOX_GROUP
 from orchestration.outbox.feedback import STATUSES, build_feedback, write_feedback_files
 from orchestration.outbox.templates import (
     coming_academic_year, template_returns, write_template_files,
 )
 from orchestration.resources import FoldersResource, WarehouseResource
 
-OUTBOX = "outbox"
+OUTBOX = OUTBOX_GROUP
 _SYNERGY_TABLES = ("synergy_placement", "synergy_named_plan", "synergy_person")
 _PLACED_PUPILS_DEPS = [dg.AssetKey(["bronze", t]) for t in ("srp_register", *_SYNERGY_TABLES)]
 

@@ -1,1 +1,1 @@
-from orchestration.jobs import refresh_job  # noqa: F401  (registered with the definitions)
+from orchestration.jobs import outbox_job, refresh_job  # noqa: F401  (registered with the definitions)
