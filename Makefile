@@ -33,9 +33,12 @@ DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/te
 install: $(STAMP) $(MANIFEST)
 
 # Build the dbt manifest at install time (and again only when dbt code changes), not on every
-# code-location load.
+# code-location load. Parsed for the warehouse path the platform will use, so dbt's saved
+# parse state matches the runs' profile and they parse incrementally.
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
-	cd dbt_project && PATH="$(CURDIR)/$(BIN):$$PATH" ../$(BIN)/dbt parse --quiet
+	cd dbt_project && PATH="$(CURDIR)/$(BIN):$$PATH" \
+		SEND_WAREHOUSE_PATH="$$($(CURDIR)/$(BIN)/python -c 'from orchestration.settings import Paths; print(Paths.from_env().warehouse)')" \
+		../$(BIN)/dbt parse --quiet
 
 manifest: $(MANIFEST)
 

@@ -8,6 +8,8 @@ stay as they are. Tag a run `send/force_rebuild=true` to build regardless.
 """
 
 import os
+import shutil
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -18,6 +20,33 @@ from orchestration.pseudonymise import resolve_key
 from orchestration.resources import FoldersResource, WarehouseResource
 
 FORCE_TAG = "send/force_rebuild"
+PARTIAL_PARSE = "partial_parse.msgpack"
+KEEP_INVOCATIONS = 5  # dbt target folders of the latest builds kept for debugging
+
+
+def _target_dir() -> Path:
+    return Path(DBT_PROJECT.project_dir) / DBT_PROJECT.target_path
+
+
+def keep_parse_state(invocation_target: Path) -> None:
+    """dbt parses the whole project again (~8 s) when the saved parse state was made with
+    another profile (another warehouse path, as after `make install`). Each build starts from
+    the project's state, so keep this build's state for the next one (replaced atomically:
+    another build may be copying it)."""
+    state = Path(invocation_target) / PARTIAL_PARSE
+    if state.is_file():
+        temporary = _target_dir() / f".{PARTIAL_PARSE}.{os.getpid()}"
+        shutil.copyfile(state, temporary)
+        os.replace(temporary, _target_dir() / PARTIAL_PARSE)
+
+
+def prune_invocation_folders(keep: int = KEEP_INVOCATIONS) -> list[Path]:
+    """Each build writes its own target folder (~13 MB at scale 1): keep the newest ``keep``."""
+    folders = sorted((p for p in _target_dir().glob("send_dbt_models-*") if p.is_dir()),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return folders[keep:]
 
 
 @dg.definitions
@@ -56,6 +85,9 @@ def dbt_definitions() -> dg.Definitions:
             if invocation.process.poll() is None:
                 invocation.process.terminate()
                 invocation.process.wait(timeout=30)
+        if invocation.is_successful():
+            keep_parse_state(invocation.target_path)
+        prune_invocation_folders()
         if full_build and invocation.is_successful():
             with warehouse.connect() as con:
                 record_build(con, fingerprint, context.run_id)
