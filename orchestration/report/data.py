@@ -49,6 +49,18 @@ class Table:
     def where(self, **equals) -> list[dict]:
         return [r for r in self.rows if all(r.get(k) == v for k, v in equals.items())]
 
+    def grouped(self, *columns: str) -> dict[tuple, list[dict]]:
+        """Rows by their values of ``columns`` (as text: 123 and '123' group together), in
+        table order; built once per table and columns, since every page asks again."""
+        cache = self.__dict__.setdefault("_grouped", {})  # frozen: no setattr, same object
+        if columns not in cache:
+            groups: dict[tuple, list[dict]] = {}
+            for row in self.rows:
+                key = tuple(None if row.get(c) is None else str(row.get(c)) for c in columns)
+                groups.setdefault(key, []).append(row)
+            cache[columns] = groups
+        return cache[columns]
+
 
 @dataclass(frozen=True)
 class LoadErrorCount:

@@ -229,26 +229,36 @@ def _matches(row: dict, where) -> bool:
     return all(row.get(k) == v for k, v in where)
 
 
-def _year_rows(table: Table, spec: GenericSpec, year: str | None) -> tuple[list[dict], str | None]:
-    """Rows of the report year (the table's latest year up to it when it has no row for it);
-    all rows when the table's year column is not an academic year."""
+def _year(table: Table, spec: GenericSpec, year: str | None) -> tuple[bool, str | None]:
+    """Whether the table is chosen by academic year, and the year shown: the report year, or
+    the table's latest year up to it when it has no row for it."""
     col = spec.year_column
     if col not in table.columns or col not in ("academic_year", "entry_year"):
-        return list(table.rows), None
-    years = sorted({r[col] for r in table.rows if r.get(col)})
+        return False, None
+    years = sorted(key[0] for key in table.grouped(col) if key[0])
     upto = [y for y in years if year is None or y <= year]
-    chosen = year if year in years else (upto[-1] if upto else (years[-1] if years else None))
-    return [r for r in table.rows if r.get(col) == chosen], chosen
+    return True, year if year in years else (upto[-1] if upto else (years[-1] if years else None))
 
 
-def _select(rows: list[dict], table: Table, place: Place, spec: GenericSpec):
+def _rows_at(table: Table, spec: GenericSpec, by_year: bool, chosen: str | None,
+             *columns: str, values: tuple = ()) -> list[dict]:
+    """The chosen year's rows (all rows when not by year) with ``columns`` equal to
+    ``values`` (compared as text)."""
+    if by_year:
+        return table.grouped(spec.year_column, *columns).get((chosen, *values), [])
+    return table.grouped(*columns).get(tuple(values), []) if columns else list(table.rows)
+
+
+def _select(table: Table, place: Place, spec: GenericSpec, by_year: bool, chosen: str | None):
     """(own rows, children rows) of the place, or None when the table has nothing for pages of
     this level."""
     if not table.has("level", "level_key"):
-        return (rows, []) if place.level == "county" else None
-    own = [r for r in rows if r["level"] == place.level and str(r["level_key"]) == place.key]
+        return (_rows_at(table, spec, by_year, chosen), []) if place.level == "county" else None
+    own = list(_rows_at(table, spec, by_year, chosen, "level", "level_key",
+                        values=(place.level, str(place.key))))
     child = place.child_level
-    children = [r for r in rows if child and r["level"] == child and place.contains(r)]
+    children = [r for r in _rows_at(table, spec, by_year, chosen, "level", values=(child,))
+                if place.contains(r)] if child else []
     preferred = [r for r in children if _matches(r, spec.children_where)]
     children = preferred or children  # e.g. the 'All' rows of districts; schools have none
     if spec.children_latest and children and spec.year_column in table.columns:
@@ -592,8 +602,8 @@ def generic_section(
             )
         )
         return section
-    rows, chosen = _year_rows(table, spec, year)
-    selected = _select(rows, table, place, spec)
+    by_year, chosen = _year(table, spec, year)
+    selected = _select(table, place, spec, by_year, chosen)
     if selected is None:
         return None
     own, children = selected
