@@ -79,10 +79,6 @@ def raw_record_json(headers: list[str], fields: list[str]) -> str:
 
 def insert_records(con: duckdb.DuckDBPyConnection, table_name: str, records: list[dict]) -> None:
     """Insert dicts into a bronze table by column name (one Arrow batch, not row by row)."""
-    insert_into(con, table(table_name), records)
-
-
-def insert_into(con: duckdb.DuckDBPyConnection, qualified_name: str, records: list[dict]) -> None:
     if not records:
         return
     # Columns from every record (from_pylist would take them from the first one only).
@@ -91,7 +87,7 @@ def insert_into(con: duckdb.DuckDBPyConnection, qualified_name: str, records: li
     view = "_ingest_stage"
     con.register(view, staged)
     try:
-        con.execute(f"INSERT INTO {qualified_name} BY NAME SELECT * FROM {view}")
+        con.execute(f"INSERT INTO {table(table_name)} BY NAME SELECT * FROM {view}")
     finally:
         con.unregister(view)
 

@@ -111,7 +111,11 @@ def duplicate_outcome(con, source: str, file: LandedFile) -> FileOutcome | None:
     earlier = registry.same_bytes_elsewhere(con, source, file.source_file, file.sha256)
     if earlier is None:
         return None
-    other, status = earlier
+    return duplicate_of(source, file, *earlier)
+
+
+def duplicate_of(source: str, file: LandedFile, other: str, status: str) -> FileOutcome:
+    """The outcome of a file whose bytes were registered before under ``other``."""
     reason = f"same bytes as {other} (registered as {status}); not loaded again"
     return FileOutcome(source, file, registry.DUPLICATE, reason=reason)
 

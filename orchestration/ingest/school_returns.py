@@ -27,7 +27,9 @@ from orchestration import contract
 from orchestration.ingest import registry
 from orchestration.ingest.files import LandedFile, archive, files_under, landed_file
 from orchestration.ingest.registry import ERROR, FileOutcome, Problem
-from orchestration.ingest.runner import FailureCollector, IngestSummary, transaction
+from orchestration.ingest.runner import (
+    FailureCollector, IngestSummary, duplicate_of, transaction,
+)
 from orchestration.ingest.schema import ensure_bronze_schema, table
 from orchestration.returns import layout
 
@@ -133,8 +135,7 @@ def _store(con, batch: list[_Read]) -> list[FileOutcome]:
         file = item.outcome.file
         earlier = seen.get(file.sha256)
         if earlier and earlier[0] != file.source_file:
-            outcomes.append(FileOutcome(SOURCE, file, registry.DUPLICATE, reason=(
-                f"same bytes as {earlier[0]} (registered as {earlier[1]}); not loaded again")))
+            outcomes.append(duplicate_of(SOURCE, file, *earlier))
             continue
         seen.setdefault(file.sha256, (file.source_file, item.outcome.status))
         outcomes.append(item.outcome)

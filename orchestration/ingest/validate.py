@@ -87,13 +87,6 @@ class Checked:
         return self.accepted.column(name).to_pylist()
 
 
-def clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
-
-
 # --- single values -------------------------------------------------------------------------
 # Each check returns None when the value is fine, else (rule, what is wrong with it).
 
