@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.ingest.files import LandedFile
-from orchestration.ingest.schema import first_row, table
+from orchestration.ingest.schema import first_row, quote, table
 
 LOADED, QUARANTINED, DUPLICATE, WAITING, REJECTED = (
     "loaded", "quarantined", "duplicate", "waiting", "rejected",
@@ -83,11 +83,21 @@ def insert_records(con: duckdb.DuckDBPyConnection, table_name: str, records: lis
         return
     # Columns from every record (from_pylist would take them from the first one only).
     columns = dict.fromkeys(key for record in records for key in record)
-    staged = pa.table({name: [record.get(name) for record in records] for name in columns})
+    insert_arrow(con, table(table_name),
+                 pa.table({name: [record.get(name) for record in records] for name in columns}))
+
+
+def insert_arrow(con: duckdb.DuckDBPyConnection, target: str, rows: pa.Table,
+                 constants: dict | None = None, extra_sql: str = "") -> None:
+    """INSERT the Arrow rows into ``target`` by column name, with constant columns
+    (``constants``, as parameters) and any extra select expressions (``extra_sql``)."""
+    constants = constants or {}
+    constant_sql = "".join(f", ? AS {quote(name)}" for name in constants)
     view = "_ingest_stage"
-    con.register(view, staged)
+    con.register(view, rows)
     try:
-        con.execute(f"INSERT INTO {table(table_name)} BY NAME SELECT * FROM {view}")
+        con.execute(f"INSERT INTO {target} BY NAME SELECT *{constant_sql}{extra_sql} FROM {view}",
+                    list(constants.values()))
     finally:
         con.unregister(view)
 

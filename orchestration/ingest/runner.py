@@ -23,7 +23,7 @@ from orchestration.ingest import registry
 from orchestration.ingest.csv_reader import Quarantine, match_columns, read_csv, rows_at
 from orchestration.ingest.files import LandedFile, archive, files_under, landed_file
 from orchestration.ingest.registry import ERROR, WARNING, FileOutcome, Problem
-from orchestration.ingest.schema import column_name, ensure_bronze_schema, ensure_table, quote, table
+from orchestration.ingest.schema import column_name, ensure_bronze_schema, ensure_table, table
 from orchestration.ingest.validate import Checked, Context, check_rows
 
 
@@ -130,14 +130,7 @@ def insert_accepted(con, target: str, checked: Checked, names: dict[str, str],
     """Insert the accepted rows (field ``f`` as column ``names[f]``) with constant columns."""
     renamed = checked.accepted.select(list(names) + ["_row_number"]).rename_columns(
         list(names.values()) + ["_row_number"])
-    constant_sql = "".join(f", ? AS {quote(name)}" for name in constants)
-    view = "_accepted_rows"
-    con.register(view, renamed)
-    try:
-        con.execute(f"INSERT INTO {target} BY NAME SELECT *{constant_sql}{extra_sql} FROM {view}",
-                    list(constants.values()))
-    finally:
-        con.unregister(view)
+    registry.insert_arrow(con, target, renamed, constants, extra_sql)
     return renamed.num_rows
 
 
