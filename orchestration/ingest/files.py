@@ -4,6 +4,13 @@ Every landed file is copied byte for byte to ``archive_dir/<sha256[:2]>/<sha256>
 is parsed, so clearing the landing folder loses nothing: the registry row of each file version
 names its archived copy (``bronze.file_registry.archived_path``). Hidden files and Office lock
 files (``~$...``) are not landed files and are ignored.
+
+Only regular files are landed files. Links are never followed (a link could point anywhere on
+the machine) and special files (pipes, sockets, devices) are never opened: both are listed by
+:func:`refused_entries` so the loader can register them as rejected, with the reason. Files are
+opened with ``O_NOFOLLOW`` and checked again after opening, so a file swapped for a link between
+listing and reading is refused too. The archive copy never takes the landed file's mode: it is
+created with the process umask (owner-only by default, see ``orchestration.settings``).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import dataclasses
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +40,28 @@ class LandedFile:
         return (self.archived or self.path).read_bytes()
 
 
+class NotARegularFile(OSError):
+    """A landed path that is a link or a special file: never read."""
+
+
+def open_regular(path: Path):
+    """Open ``path`` for reading only if it is a regular file and not a link."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise NotARegularFile(f"{path.name}: {refusal_reason(path)}") from exc
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotARegularFile(f"{path.name}: {refusal_reason(path)}")
+    return os.fdopen(fd, "rb")
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -45,7 +72,8 @@ def relative_name(path: Path, landing_dir: Path) -> str:
 
 
 def landed_file(path: Path, landing_dir: Path) -> LandedFile:
-    return LandedFile(path, relative_name(path, landing_dir), sha256_of(path), path.stat().st_size)
+    return LandedFile(path, relative_name(path, landing_dir), sha256_of(path),
+                      path.lstat().st_size)
 
 
 def archive_path_for(archive_dir: Path, sha256: str) -> Path:
@@ -60,13 +88,14 @@ def archive(file: LandedFile, archive_dir: Path) -> LandedFile:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
-        with os.fdopen(handle, "wb") as out, open(file.path, "rb") as src:
+        with os.fdopen(handle, "wb") as out, open_regular(file.path) as src:
             shutil.copyfileobj(src, out, _CHUNK)
             out.flush()
             os.fsync(out.fileno())
         if sha256_of(Path(temp_name)) != file.sha256:
             raise OSError(f"{file.source_file} changed while it was being archived; retry later")
-        shutil.copystat(file.path, temp_name)  # keeps the landed mtime (returns' received_at)
+        landed = file.path.lstat()  # keep the landed mtime (returns' received_at), not the mode
+        os.utime(temp_name, ns=(landed.st_atime_ns, landed.st_mtime_ns))
         os.replace(temp_name, target)
     finally:
         if os.path.exists(temp_name):
@@ -74,10 +103,52 @@ def archive(file: LandedFile, archive_dir: Path) -> LandedFile:
     return dataclasses.replace(file, archived=target)
 
 
+def _ignored(path: Path) -> bool:
+    return path.name.startswith((".", "~$"))
+
+
+def _is_real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
 def files_under(folder: Path, pattern: str = "*") -> list[Path]:
-    """Regular files directly in ``folder`` matching ``pattern``, hidden files excluded."""
-    if not folder.is_dir():
+    """Regular files directly in ``folder`` matching ``pattern``: hidden files, links and
+    special files excluded (a folder that is itself a link has none)."""
+    if not _is_real_dir(folder):
         return []
-    return sorted(
-        p for p in folder.glob(pattern) if p.is_file() and not p.name.startswith((".", "~$"))
-    )
+    return sorted(p for p in folder.glob(pattern)
+                  if not _ignored(p) and stat.S_ISREG(p.lstat().st_mode))
+
+
+def subfolders(folder: Path) -> list[Path]:
+    """Folders directly in ``folder``, hidden ones and links to folders excluded."""
+    if not _is_real_dir(folder):
+        return []
+    return sorted(p for p in folder.iterdir() if not _ignored(p) and _is_real_dir(p))
+
+
+def refusal_reason(path: Path) -> str:
+    """Why a landed path is not read, in words the data team can act on."""
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        return ("a symbolic link: links are never followed; copy the file itself into the "
+                "landing folder")
+    kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISBLK(mode) or stat.S_ISCHR(mode) else "not a regular file")
+    return f"{kind}: only regular files are read; copy the file itself into the landing folder"
+
+
+def refused_entries(folder: Path) -> list[Path]:
+    """Links and special files anywhere under ``folder`` (links are reported, not followed;
+    hidden entries are ignored as everywhere else). ``folder`` itself may be a link."""
+    if folder.is_symlink():
+        return [folder]
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):  # os.walk never descends into linked folders
+        dirs[:] = [d for d in dirs if not d.startswith((".", "~$"))]
+        for name in dirs + files:
+            path = Path(root) / name
+            mode = path.lstat().st_mode
+            if not _ignored(path) and not stat.S_ISDIR(mode) and not stat.S_ISREG(mode):
+                found.append(path)
+    return sorted(found)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from orchestration import contract
 from orchestration.ingest import registry
-from orchestration.ingest.files import LandedFile, archive, files_under, landed_file
+from orchestration.ingest.files import LandedFile, archive, files_under, landed_file, subfolders
 from orchestration.ingest.registry import ERROR, FileOutcome, Problem
 from orchestration.ingest.runner import (
     FailureCollector, IngestSummary, duplicate_of, transaction,
@@ -90,7 +90,7 @@ def ingest_school_returns(con, landing_dir: Path, archive_dir: Path) -> IngestSu
     summary = IngestSummary(SOURCE)
     failures = FailureCollector(summary)
     root = landing_dir / contract.LANDING_SCHOOL_RETURNS
-    folders = [root] + sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    folders = [root, *subfolders(root)]  # links to folders are never followed
     known = registry.registered_versions(con, SOURCE)
     batch: list[_Read] = []
     for path in (path for folder in folders for path in files_under(folder)):

@@ -24,7 +24,9 @@ from pathlib import Path
 from orchestration import contract
 from orchestration.ingest import registry
 from orchestration.ingest.csv_reader import Quarantine, read_csv
-from orchestration.ingest.files import LandedFile, archive, files_under, landed_file
+from orchestration.ingest.files import (
+    LandedFile, archive, files_under, landed_file, subfolders,
+)
 from orchestration.ingest.registry import FileOutcome, Problem
 from orchestration.ingest.runner import (
     FailureCollector, IngestSummary, insert_accepted, lineage, parse_and_check, quarantined,
@@ -58,16 +60,13 @@ def ingest_synergy(con, landing_dir: Path, archive_dir: Path) -> IngestSummary:
 
 def _extracts(landing_dir: Path) -> list[Extract]:
     root = landing_dir / contract.LANDING_SYNERGY
-    if not root.is_dir():
-        return []
     found = []
-    for folder in root.iterdir():
-        if folder.is_dir() and not folder.name.startswith("."):
-            try:
-                date = dt.date.fromisoformat(folder.name)
-            except ValueError:
-                date = None
-            found.append(Extract(folder, folder.relative_to(landing_dir).as_posix(), date))
+    for folder in subfolders(root):  # links to folders are never followed
+        try:
+            date = dt.date.fromisoformat(folder.name)
+        except ValueError:
+            date = None
+        found.append(Extract(folder, folder.relative_to(landing_dir).as_posix(), date))
     return sorted(found, key=lambda e: (e.extract_date or dt.date.max, e.folder.name))
 
 
