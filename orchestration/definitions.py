@@ -4,7 +4,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.settings import secure_data_folders
+
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    secure_data_folders()  # every Dagster process (UI, daemon, run workers) writes owner-only
     return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)

@@ -11,6 +11,10 @@ keeps its ``first_seen_at`` and shows its latest outcome. Invariant for every ro
 * ``rejected`` (a Synergy file whose extract was not loaded): rows counted, all rejected;
 * ``duplicate`` and ``waiting``: 0 / 0 / 0 (not parsed). Waiting rows (a Synergy folder
   without ``_SUCCESS``) have no hash and are replaced on every run until the folder loads.
+  A file is a duplicate only of a file that LOADED with the same bytes; if that original is
+  gone (or was never loaded, in registries written before this rule), it is processed again.
+* ``rejected`` with no hash: a link or special file in the landing folder, never opened
+  (replaced on every run, like waiting rows).
 
 Timestamps are UTC (naive TIMESTAMP).
 """
@@ -102,22 +106,33 @@ def insert_arrow(con: duckdb.DuckDBPyConnection, target: str, rows: pa.Table,
         con.unregister(view)
 
 
+# A registration that still stands: not ``waiting`` (re-examined every run), and not a
+# ``duplicate`` whose loaded original has gone (quarantined copies never count as originals,
+# and a duplicate of nothing is processed again).
+_STANDING = f"""status <> 'waiting' AND NOT (status = 'duplicate' AND NOT EXISTS (
+    SELECT 1 FROM {table('file_registry')} o WHERE o.source = r.source AND o.sha256 = r.sha256
+    AND o.source_file <> r.source_file AND o.status = 'loaded'))"""
+
+
 def registered_status(con, source_file: str, sha256: str) -> str | None:
+    """The outcome a file version was registered with, if that registration still stands."""
     row = first_row(
         con,
-        f"SELECT status FROM {table('file_registry')}"
-        " WHERE source_file = ? AND sha256 = ? AND status <> 'waiting'",
+        f"SELECT status FROM {table('file_registry')} r"
+        f" WHERE source_file = ? AND sha256 = ? AND {_STANDING}",
         [source_file, sha256],
     )
     return row[0] if row else None
 
 
 def same_bytes_elsewhere(con, source: str, source_file: str, sha256: str) -> tuple | None:
-    """(source_file, status) of an earlier registration of these bytes under another path."""
+    """(source_file, status) of a LOADED file with these bytes under another path: a file is
+    only ever a duplicate of one that loaded, never of a quarantined or rejected copy."""
     return first_row(
         con,
         f"SELECT source_file, status FROM {table('file_registry')}"
-        " WHERE source = ? AND sha256 = ? AND source_file <> ? ORDER BY first_seen_at LIMIT 1",
+        " WHERE source = ? AND sha256 = ? AND source_file <> ? AND status = 'loaded'"
+        " ORDER BY first_seen_at LIMIT 1",
         [source, sha256, source_file],
     )
 
@@ -190,10 +205,11 @@ def register_many(con, outcomes: list[FileOutcome], now: dt.datetime) -> None:
 
 
 def registered_versions(con, source: str) -> set[tuple[str, str]]:
-    """(source_file, sha256) of every file version of a source processed before."""
+    """(source_file, sha256) of every file version of a source processed before (whose
+    registration still stands: see ``registered_status``)."""
     return set(con.execute(
-        f"SELECT source_file, sha256 FROM {table('file_registry')}"
-        " WHERE source = ? AND sha256 IS NOT NULL AND status <> 'waiting'", [source]).fetchall())
+        f"SELECT source_file, sha256 FROM {table('file_registry')} r"
+        f" WHERE source = ? AND sha256 IS NOT NULL AND {_STANDING}", [source]).fetchall())
 
 
 def record_problems(con, source: str, source_file: str, sha256: str | None,

@@ -21,7 +21,9 @@ import duckdb
 from orchestration import contract
 from orchestration.ingest import registry
 from orchestration.ingest.csv_reader import Quarantine, match_columns, read_csv, rows_at
-from orchestration.ingest.files import LandedFile, archive, files_under, landed_file
+from orchestration.ingest.files import (
+    LandedFile, archive, files_under, landed_file, refusal_reason, refused_entries, relative_name,
+)
 from orchestration.ingest.registry import ERROR, WARNING, FileOutcome, Problem
 from orchestration.ingest.schema import column_name, ensure_bronze_schema, ensure_table, table
 from orchestration.ingest.validate import Checked, Context, check_rows
@@ -61,11 +63,18 @@ class IngestSummary:
 class IngestFailed(RuntimeError):
     """Some files hit an unexpected error (a bug): each was rolled back, the rest loaded."""
 
-    def __init__(self, summary: IngestSummary, failed_files: list[str]):
+    def __init__(self, summary: IngestSummary, failed_files: list[str],
+                 errors: dict[str, str] | None = None):
         super().__init__(f"{summary.source}: unexpected error loading {', '.join(failed_files)};"
                          " those files were rolled back and will be retried on the next run")
         self.summary = summary
         self.failed_files = failed_files
+        self.errors = errors or {}  # file -> exception class (never its text: may hold values)
+
+    def reason(self, name: str) -> str:
+        error = self.errors.get(name, "an unexpected error")
+        return (f"could not be loaded ({error}); nothing from it was stored and it will be"
+                " tried again on the next run: tell the data team if it persists")
 
 
 @contextlib.contextmanager
@@ -85,6 +94,7 @@ class FailureCollector:
     def __init__(self, summary: IngestSummary):
         self.summary = summary
         self.failed: list[str] = []
+        self.errors: dict[str, str] = {}
         self.first_error: BaseException | None = None
 
     @contextlib.contextmanager
@@ -93,11 +103,12 @@ class FailureCollector:
             yield
         except Exception as exc:  # noqa: BLE001 - reported below, after the other files
             self.failed.append(source_file)
+            self.errors[source_file] = type(exc).__name__
             self.first_error = self.first_error or exc
 
     def raise_if_any(self) -> None:
         if self.failed:
-            raise IngestFailed(self.summary, self.failed) from self.first_error
+            raise IngestFailed(self.summary, self.failed, self.errors) from self.first_error
 
 
 def quarantined(source: str, file: LandedFile, q: Quarantine) -> FileOutcome:
@@ -198,7 +209,7 @@ def ingest_snapshot_csv(con, landing_dir: Path, archive_dir: Path,
     summary = IngestSummary(spec.source)
     failures = FailureCollector(summary)
     for path in files_under(Path(landing_dir) / spec.folder):
-        with failures.guard(path.name):
+        with failures.guard(relative_name(path, Path(landing_dir))):
             ingest_one_file(
                 con, landing_dir, archive_dir, path, summary,
                 lambda f, now: load_snapshot_file(con, spec, f, now),
@@ -224,3 +235,47 @@ def ingest_one_file(con, landing_dir: Path, archive_dir: Path, path: Path,
         registry.register(con, outcome, now)
     summary.count(outcome)
     return outcome
+
+
+# --- files that could not be read: links, special files, unexpected errors -------------------
+
+REFUSED_RULE = "not_a_regular_file"
+FAILED_RULE = "load_failed"
+
+
+def record_unread(con, source: str, landing_dir: Path, failed: IngestFailed | None = None) -> int:
+    """Register what this run could not read as ``rejected`` rows with no hash, with the reason
+    in the registry and in load_errors: every link and special file under the source's landing
+    folder (each source lands in the folder of its name; never opened), and every file whose
+    load hit an unexpected error (rolled back; tried again next run). Like waiting rows they
+    describe the folder as it is now, so they are replaced on every run and disappear once the
+    entry is removed or loads. Returns how many there are."""
+    landing_dir = Path(landing_dir)
+    con.execute(f"DELETE FROM {table('file_registry')} WHERE source = ? AND status = ?"
+                " AND sha256 IS NULL", [source, registry.REJECTED])
+    con.execute(f"DELETE FROM {table('load_errors')} WHERE source = ? AND rule IN (?, ?)"
+                " AND sha256 IS NULL", [source, REFUSED_RULE, FAILED_RULE])
+    unread = [(relative_name(path, landing_dir), REFUSED_RULE, refusal_reason(path))
+              for path in refused_entries(landing_dir / source)]
+    if failed is not None:
+        unread += [(name, FAILED_RULE, failed.reason(name)) for name in failed.failed_files]
+    outcomes = [FileOutcome(source, LandedFile(landing_dir / name, name, None, 0),
+                            registry.REJECTED, reason=f"{name}: {why}",
+                            problems=[Problem(rule, f"{name}: {why}")])
+                for name, rule, why in unread]
+    registry.register_many(con, outcomes, registry.utc_now())
+    return len(outcomes)
+
+
+def unusable_files(con, landing_dir: Path) -> list[str]:
+    """Why each file still in the landing folder could not be used (its current version was
+    quarantined or rejected, or it could not be read at all), one line per file, starting with
+    the file's name. Files since removed, or replaced by a version that loaded, are not listed."""
+    rows = con.execute(
+        f"SELECT source_file, reason FROM {table('file_registry')}"
+        " WHERE status IN (?, ?) AND superseded_by_sha256 IS NULL ORDER BY source_file",
+        [registry.QUARANTINED, registry.REJECTED]).fetchall()
+    landing_dir = Path(landing_dir)
+    return [reason if (reason or "").startswith(name) else f"{name}: {reason or 'not used'}"
+            for name, reason in rows
+            if (landing_dir / name).is_symlink() or (landing_dir / name).exists()]

@@ -37,6 +37,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.dbt_manifest import table_model_names
+from orchestration.settings import FileModes
 from orchestration.report.disclosure import CONFIDENTIAL, SMALLEST_SHOWN, suppress_linked
 
 PUBLISHED_FILE = "published.duckdb"
@@ -391,10 +392,17 @@ def _source_info(warehouse: Path) -> dict:
 
 
 def _make_read_only(folder: Path) -> None:
-    """So nobody opens a published file read-write by mistake (a second guard to read_only)."""
+    """Read-only, so nobody opens a published file read-write by mistake (a second guard to
+    read_only), with the readers SEND_PUBLISHED_MODE names (see orchestration.settings); the
+    version's folders and the ones above it up to ``published/`` let those readers through."""
+    modes = FileModes.from_env()
     for path in folder.rglob("*"):
-        if path.is_file():
-            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        if path.is_file() and not path.is_symlink():
+            path.chmod(modes.published_file)
+        elif path.is_dir() and not path.is_symlink():
+            path.chmod(modes.published_dir)
+    for path in (folder, folder.parent, folder.parent.parent):  # <version>, versions, published
+        path.chmod(modes.published_dir)
 
 
 # ---------------------------------------------------------------------------------------------

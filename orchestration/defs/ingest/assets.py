@@ -28,12 +28,26 @@ def _run_ingestion(
     folders: FoldersResource,
     tables: list[str],
 ):
-    from orchestration.ingest import ensure_bronze_schema
+    from orchestration.ingest import IngestFailed, ensure_bronze_schema
+    from orchestration.ingest.runner import record_unread
+    from orchestration.pseudonymise import PseudonymKeyError, resolve_key
 
+    try:  # before any identifier reaches bronze, not at the dbt step after it
+        resolve_key(folders.landing_dir())
+    except PseudonymKeyError as exc:
+        raise dg.Failure(description=f"nothing was ingested: {exc}", allow_retries=False) from None
     with warehouse.connect() as con:
         ensure_bronze_schema(con)
-        summary = ingest(con, folders.landing_dir(), folders.archive_dir())
-    metadata = summary.as_metadata()
+        try:
+            summary, failed = ingest(con, folders.landing_dir(), folders.archive_dir()), None
+        except IngestFailed as exc:  # one file's bug must not stop the night for the others
+            summary, failed = exc.summary, exc
+            context.log.error(f"{exc} ({exc.errors})")
+        unread = record_unread(con, summary.source, folders.landing_dir(), failed)
+    metadata = {**summary.as_metadata(), "files_not_read": unread}
+    if unread:
+        context.log.warning(f"{summary.source}: {unread} landed file(s) could not be read"
+                            " (links, special files or load failures); see bronze.file_registry")
     context.log.info(f"{summary.source}: {metadata}")
     for table in tables:
         yield dg.MaterializeResult(asset_key=bronze_key(table), metadata=metadata)
@@ -138,5 +152,27 @@ def registry_rows_balance(warehouse: WarehouseResource) -> dg.AssetCheckResult:
             "files_checked": files,
             "files_out_of_balance": len(bad),
             "examples": dg.MetadataValue.json([list(map(str, row)) for row in bad[:5]]),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=bronze_key("file_registry"),
+    blocking=False,
+    description="Every file now in the landing folder could be used: fails (a warning, the "
+    "night goes on) while any is quarantined, rejected, a link or special file, or failed to "
+    "load, and lists them, so the data team is alerted with the file names.",
+)
+def landed_files_usable(warehouse: WarehouseResource, folders: FoldersResource):
+    from orchestration.ingest.runner import unusable_files
+
+    with warehouse.connect(read_only=True) as con:
+        unusable = unusable_files(con, folders.landing_dir())
+    return dg.AssetCheckResult(
+        passed=not unusable,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "files_unusable": len(unusable),
+            "files": dg.MetadataValue.json(unusable[:20]),
         },
     )
