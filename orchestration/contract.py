@@ -15,6 +15,42 @@ Each field has a ``kind`` naming the rule its values must satisfy:
 * ``upn``      13 characters, check letter + 12 digits, DfE check letter valid
 * ``academic_year``  ``YYYY/YY`` with consecutive years
 * ``text``     anything
+
+Invalid values: reject the row, or blank the value
+--------------------------------------------------
+Only what cannot be used is rejected. A row is rejected (error in ``bronze.load_errors``)
+when a key, a required value or a row rule is broken; an invalid value of an optional field
+is blanked instead: the row loads with that value NULL and a *warning* names the file, row,
+column and rule (the whole raw row stays in ``load_errors.raw_record`` and the archive, so
+nothing is lost). ``Field.blanks_invalid`` says which, field by field:
+
+* keys, required fields and required foreign keys reject the row (``required=True``);
+* optional fields (``required=False``) and GIAS values that may be blank
+  (``blank_allowed=True``) are blanked;
+* a few optional fields reject anyway (``on_invalid=REJECT_ROW``) because a blank would say
+  something false: ``named_plan.cease_date`` (blank = the plan is still active),
+  ``placement.leaving_date`` (blank = the child is still on roll there), and the
+  establishment group ``placement.urn`` / ``ukprn`` / ``sen_setting`` (exactly one of them
+  names where the child is placed; a placement without it is not a placement).
+
+Source by source, the optional fields that are blanked when invalid:
+
+* person.csv: upn (a wrong check letter blanks the UPN, the child stays), ethnicity,
+  home_easting, home_northing, home_district (uln, surname, forename, postcode are free text);
+* request.csv: request_source, rya, request_outcome, request_outcome_date;
+* assessment.csv: assessment_outcome, assessment_outcome_date, week20_exception;
+* named_plan.csv: assessment_id (an optional foreign key: blanked too when it matches no
+  loaded assessment, so the plan reads as transferred in), cease_reason;
+* sen_need.csv: none (every field is part of the key or required);
+* placement.csv: sen_unit_indicator, resourced_provision_indicator, srp_designation;
+* annual_review.csv: review_outcome, review_decision_date;
+* GIAS: StatutoryLowAge, StatutoryHighAge, Easting, Northing, TypeOfResourcedProvision and
+  the four capacity / on-roll counts (columns that must be present but may be blank);
+* SRP register: sla_start, sla_end;
+* DfE statistics: every value is text (no value rules).
+
+A row rejected in a parent file takes the rows that depend on it through a *required*
+foreign key with it (a cascade), each reported with the parent row that caused it.
 """
 
 from __future__ import annotations
@@ -65,6 +101,10 @@ HOME_DISTRICT_CODES = KENT_DISTRICTS + (OUT_OF_COUNTY,)
 TRUE_FLAGS = ("y", "yes", "1", "true")
 FALSE_FLAGS = ("n", "no", "0", "false")
 
+# What an invalid value does (Field.on_invalid; see the module docstring)
+REJECT_ROW = "reject_row"
+BLANK_VALUE = "blank_value"
+
 
 @dataclass(frozen=True)
 class Field:
@@ -76,6 +116,15 @@ class Field:
     blank_allowed: bool = False  # required column whose value may be blank (GIAS capacities)
     minimum: int | None = None  # smallest allowed value for int/decimal fields
     not_future: bool = False  # an event date: may not be after the extract/file date
+    on_invalid: str | None = None  # REJECT_ROW / BLANK_VALUE; None: by required/blank_allowed
+
+    @property
+    def blanks_invalid(self) -> bool:
+        """True when an invalid value is blanked (warning, row kept) rather than rejecting the
+        row: optional values, unless the field says otherwise (module docstring)."""
+        if self.on_invalid is not None:
+            return self.on_invalid == BLANK_VALUE
+        return not self.required or self.blank_allowed
 
 
 @dataclass(frozen=True)
@@ -171,7 +220,7 @@ SYNERGY_NAMED_PLAN = CsvSource(
         Field("person_id", "int", required=True),
         Field("assessment_id", "int"),
         Field("start_date", "date", required=True, not_future=True),
-        Field("cease_date", "date"),
+        Field("cease_date", "date", on_invalid=REJECT_ROW),  # blank = still active
         Field("cease_reason", "code", codes=CEASE_REASON_CODES),
     ),
     foreign_keys=(
@@ -197,12 +246,13 @@ SYNERGY_PLACEMENT = CsvSource(
     fields=(
         Field("placement_id", "int", required=True),
         Field("plan_id", "int", required=True),
-        Field("urn", "urn"),
-        Field("ukprn", "ukprn"),
-        Field("sen_setting", "code", codes=SEN_SETTING_CODES),
+        # the establishment: exactly one of the three, so an invalid one rejects the row
+        Field("urn", "urn", on_invalid=REJECT_ROW),
+        Field("ukprn", "ukprn", on_invalid=REJECT_ROW),
+        Field("sen_setting", "code", codes=SEN_SETTING_CODES, on_invalid=REJECT_ROW),
         Field("placement_rank", "int", required=True),
         Field("entry_date", "date", required=True),
-        Field("leaving_date", "date"),
+        Field("leaving_date", "date", on_invalid=REJECT_ROW),  # blank = still on roll
         Field("sen_unit_indicator", "flag"),
         Field("resourced_provision_indicator", "flag"),
         Field("srp_designation", "code", codes=SEN_TYPE_CODES),

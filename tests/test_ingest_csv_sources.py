@@ -22,13 +22,15 @@ C17 academic_year cell disagrees with the file name -> academic_year_mismatch
 C18 not a whole number / not a number (£, thousands commas) -> not_an_integer / not_a_number
 C19 required value blank -> required
 C20 URN not 6 digits -> invalid_urn
-C21 impossible date / wrong date shape -> invalid_date (two messages)
+C21 impossible date / wrong date shape in the optional SLA dates -> invalid_date warnings
+    (two messages), the value blanked and the row kept
 C22 duplicate key -> duplicate_key on the repeat only
 C23 file name not in the contract's form -> quarantined bad_file_name (archived, registered)
 C24 changed bytes under the same name -> new version; old rows marked superseded
 C25 same bytes under another name -> duplicate (registered, not loaded)
 C26 idempotency: second run loads nothing, counts unchanged
-C27 GIAS: blank capacities allowed, bad resourced-provision type / age rejected
+C27 GIAS: blank capacities allowed; a bad resourced-provision type / age (values that may be
+    blank) is blanked with a warning, the school kept; a blank required name rejects the row
 C28 DfE: z, x, c are values; a column a new release adds is stored; missing time_period
     quarantines
 C29 the real DfE file (vendored in seeds/) loads every row
@@ -250,9 +252,11 @@ def test_srp_row_rules(env):
         (9, "invalid_urn", "urn", "11800",
          f"{f} row 9, column urn: '11800' is not a URN (6 digits)"),
         (10, "invalid_date", "sla_start", "31/02/2024",
-         f"{f} row 10, column sla_start: '31/02/2024' is not a real date (expected dd/mm/yyyy)"),
+         f"{f} row 10, column sla_start: '31/02/2024' is not a real date (expected dd/mm/yyyy);"
+         " loaded as blank, the row was kept"),
         (11, "invalid_date", "sla_end", "2025/08/31",
-         f"{f} row 11, column sla_end: '2025/08/31' is not a date (expected dd/mm/yyyy)"),
+         f"{f} row 11, column sla_end: '2025/08/31' is not a date (expected dd/mm/yyyy);"
+         " loaded as blank, the row was kept"),
         (12, "duplicate_key", "srp_id, designation, academic_year", "S01, ASD, 2024/25",
          f"{f} row 12, column srp_id, designation, academic_year: key 'S01, ASD, 2024/25'"
          " already appears on row 2; only the first row with a key is used"),
@@ -262,8 +266,11 @@ def test_srp_row_rules(env):
         (15, "invalid_academic_year", "academic_year", "2024/26",
          f"{f} row 15, column academic_year: '2024/26' is not an academic year like 2024/25"),
     ]
-    assert [r["srp_id"] for r in srp_rows(con)] == ["S01", "S01"]
-    assert (summary.rows_loaded, summary.rows_rejected, summary.errors) == (2, 12, 12)
+    assert [(r["srp_id"], r["sla_start"], r["sla_end"]) for r in srp_rows(con)] == [
+        ("S01", "01/09/2024", "31/08/2025"), ("S09", None, "31/08/2025"),
+        ("S10", "01/09/2024", None), ("S01", "01/09/2024", "31/08/2025")]
+    assert (summary.rows_loaded, summary.rows_rejected, summary.errors, summary.warnings) == (
+        4, 10, 10, 2)
 
 
 def test_bad_file_name_is_quarantined(env):
@@ -322,11 +329,16 @@ def test_gias_rules(env):
     ], GIAS_HEADER, encoding="cp1252")
     land(env, GIAS, data)
     run(env, ingest_gias)
-    got = [(e["row_number"], e["rule"], e["column_name"]) for e in load_errors(con)]
-    assert got == [(3, "unknown_code", "TypeOfResourcedProvision (name)"),
-                   (4, "not_an_integer", "StatutoryLowAge"),
-                   (5, "required", "EstablishmentName")]
-    assert table_count(con, "gias_establishment") == 1
+    got = [(e["row_number"], e["rule"], e["column_name"], e["severity"])
+           for e in load_errors(con)]
+    assert got == [(3, "unknown_code", "TypeOfResourcedProvision (name)", "warning"),
+                   (4, "not_an_integer", "StatutoryLowAge", "warning"),
+                   (5, "required", "EstablishmentName", "error")]
+    assert rows(con, "SELECT urn, type_of_resourced_provision_name t, statutory_low_age a"
+                     " FROM bronze.gias_establishment ORDER BY urn") == [
+        {"urn": "118000", "t": "Resourced provision", "a": "4"},
+        {"urn": "118001", "t": None, "a": "4"},
+        {"urn": "118002", "t": "Resourced provision", "a": None}]
 
 
 def test_gias_bad_file_name(env):

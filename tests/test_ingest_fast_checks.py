@@ -89,8 +89,11 @@ def test_rows_keep_their_problems_in_row_order_with_duplicates_and_bad_values():
     records = [(2, ["1", "5"]), (3, ["2", "x"]), (4, ["1", "6"]), (5, ["3"]), (6, [" 4 ", ""])]
     raw = RawCsv(["id", "n"], records, "utf-8")
     checked = check_rows(raw, {"id": 0, "n": 1}, source, CTX)
-    assert [(p.row_number, p.rule) for p in checked.problems] == [
-        (3, "not_an_integer"), (4, "duplicate_key"), (5, "wrong_field_count")]
-    assert checked.accepted.to_pylist() == [
-        {"id": "1", "n": "5", "_row_number": 2}, {"id": "4", "n": None, "_row_number": 6}]
-    assert (checked.rows_landed, checked.rows_rejected) == (5, 3)
+    assert [(p.row_number, p.rule, p.severity) for p in checked.problems] == [
+        (3, "not_an_integer", "warning"), (4, "duplicate_key", "error"),
+        (5, "wrong_field_count", "error")]
+    assert checked.accepted.to_pylist() == [  # n is optional: 'x' is blanked, row 3 kept
+        {"id": "1", "n": "5", "_row_number": 2}, {"id": "2", "n": None, "_row_number": 3},
+        {"id": "4", "n": None, "_row_number": 6}]
+    assert (checked.rows_landed, checked.rows_rejected) == (5, 2)
+    assert checked.rejected.to_pylist() == [{"id": "1", "n": "6", "_row_number": 4}]

@@ -4,12 +4,16 @@ Cases (part of the bad-input corpus, see also test_ingest_csv_sources.py, test_i
 
 S1  valid extract loads every row; registry balanced; extract row 'loaded'
 S2  impossible date (31/02/2024) -> invalid_date, exact message, row absent, others load
-S3  future date (received after the extract date) -> future_date
-S4  invalid UPN check letter -> invalid_upn; value kept, message withholds it, personal flag
+S3  future date (received after the extract date) -> future_date; a bad optional date is
+    blanked (warning, row kept)
+S4  invalid UPN check letter -> invalid_upn warning; the UPN is blanked, the person row kept;
+    value in load_errors only, message withholds it, personal flag
 S5  orphan foreign key (request for an unknown person) -> orphan_foreign_key
-S6  rejected parent makes its children orphans (person -> request -> assessment chain)
+S6  rejected parent makes its children orphans (person -> request -> assessment chain), each
+    error naming the parent row and its rule (more in test_faults_cascade.py)
 S7  placement with none / two of urn, ukprn, sen_setting -> placement_establishment
-S8  invalid Y/N flag -> invalid_flag; unknown code -> unknown_code
+S8  invalid optional Y/N flag -> invalid_flag warning, blanked; unknown required code ->
+    unknown_code, row rejected
 S9  duplicate key -> every repeat after the first rejected (duplicate_key)
 S10 truncated last line -> wrong_field_count, earlier rows load
 S11 missing optional column -> warning, rows kept with NULL
@@ -115,23 +119,32 @@ def test_not_a_date_and_future_date(env):
                                  " '02/10/2025' is in the future: after the extract date"
                                  " 01/10/2025")
     assert not_date["rule"] == "invalid_date" and not_date["message"].endswith(
-        "'March 2024' is not a date (expected dd/mm/yyyy)")
+        "'March 2024' is not a date (expected dd/mm/yyyy); loaded as blank, the row was kept")
+    assert (future["severity"], not_date["severity"]) == ("error", "warning")
+    assert rows(con, "SELECT request_id, request_outcome_date FROM bronze.synergy_request") == [
+        {"request_id": "20", "request_outcome_date": None}]
 
 
-def test_invalid_upn_keeps_value_out_of_the_message(env):
+def test_invalid_upn_is_blanked_and_kept_out_of_the_message(env):
     con, landing, _ = env
     tables = synergy_tables()
     good = upn(1)
     wrong_letter = ("B" if good[0] != "B" else "C") + good[1:]
     tables["person.csv"][0]["upn"] = wrong_letter
     write_extract(landing, D1, tables)
-    run(env)
+    summary = run(env)
     [error] = errors_for(con, "person.csv")
-    assert (error["rule"], error["row_number"], error["column_name"]) == ("invalid_upn", 2, "upn")
+    assert (error["rule"], error["row_number"], error["column_name"], error["severity"]) == (
+        "invalid_upn", 2, "upn", "warning")
     assert error["value"] == wrong_letter and error["personal"] is True
     assert wrong_letter not in error["message"]
     assert error["message"] == (f"synergy/{D1}/person.csv row 2, column upn: the value is not a"
-                                " valid UPN (the check letter is wrong)")
+                                " valid UPN (the check letter is wrong); loaded as blank, the"
+                                " row was kept")
+    assert json.loads(error["raw_record"])["upn"] == wrong_letter  # as landed, in bronze
+    assert rows(con, "SELECT person_id, upn FROM bronze.synergy_person ORDER BY 1") == [
+        {"person_id": "1", "upn": None}, {"person_id": "2", "upn": upn(2)}]
+    assert (summary.rows_rejected, summary.errors, summary.warnings) == (0, 0, 1)
 
 
 def test_orphan_and_rejected_parent_cascade(env):
@@ -148,11 +161,17 @@ def test_orphan_and_rejected_parent_cascade(env):
     orphans = errors_for(con, "request.csv")
     assert [(e["rule"], e["row_number"], e["value"]) for e in orphans] == [
         ("orphan_foreign_key", 2, "1"), ("orphan_foreign_key", 4, "99")]
+    assert orphans[0]["message"] == (
+        f"synergy/{D1}/request.csv row 2, column person_id: '1' refers to a row that was not"
+        " loaded: person row 2 of person.csv was rejected (rule unknown_code on sex), so this"
+        " row was rejected with it")
     assert orphans[1]["message"] == (f"synergy/{D1}/request.csv row 4, column person_id: '99'"
                                      " does not match any person_id loaded from person.csv in"
                                      " the same extract")
     [assessment] = errors_for(con, "assessment.csv")
     assert assessment["rule"] == "orphan_foreign_key" and assessment["value"] == "10"
+    assert "request row 2 of request.csv was rejected (rule orphan_foreign_key on person_id)" \
+        in assessment["message"]
     # plan 1000 belongs to the rejected person: it and its needs and placement go too
     assert table_count(con, "synergy_named_plan") == 1
     assert table_count(con, "synergy_sen_need") == 1
@@ -178,18 +197,21 @@ def test_invalid_flag_and_code(env):
     con, landing, _ = env
     tables = synergy_tables()
     tables["request.csv"][0]["rya"] = "yes"  # accepted spelling, stored as landed
-    tables["request.csv"][1]["rya"] = "maybe"
-    tables["sen_need.csv"][2]["sen_type"] = "autism"
+    tables["request.csv"][1]["rya"] = "maybe"  # optional: blanked, the request kept
+    tables["sen_need.csv"][2]["sen_type"] = "autism"  # required: the need rejected
     write_extract(landing, D1, tables)
     run(env)
     [flag] = errors_for(con, "request.csv")
     assert flag["rule"] == "invalid_flag" and flag["message"] == (
         f"synergy/{D1}/request.csv row 3, column rya: 'maybe' is not a Y/N flag"
-        " (expected Y, N, Yes, No, 1, 0, true or false)")
+        " (expected Y, N, Yes, No, 1, 0, true or false); loaded as blank, the row was kept")
+    assert flag["severity"] == "warning" and flag["value"] == "maybe"
     [code] = errors_for(con, "sen_need.csv")
-    assert (code["rule"], code["row_number"], code["column_name"]) == ("unknown_code", 4,
-                                                                        "sen_type")
-    assert rows(con, "SELECT rya FROM bronze.synergy_request")[0]["rya"] == "yes"
+    assert (code["rule"], code["row_number"], code["column_name"], code["severity"]) == (
+        "unknown_code", 4, "sen_type", "error")
+    assert rows(con, "SELECT rya FROM bronze.synergy_request ORDER BY request_id") == [
+        {"rya": "yes"}, {"rya": None}]
+    assert table_count(con, "synergy_sen_need") == 2
 
 
 def test_duplicate_key_rejects_every_repeat(env):

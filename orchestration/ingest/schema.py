@@ -79,7 +79,9 @@ SYNERGY_EXTRACTS = (
     ("rows_rejected", "BIGINT"),
     ("rows_inserted", "BIGINT"),  # new row versions stored (0 on a night with no changes)
     ("rows_closed", "BIGINT"),  # row versions closed (changed or gone)
-    ("file_counts", "VARCHAR"),  # JSON: {file: {landed, loaded, rejected, inserted, closed}}
+    ("file_counts", "VARCHAR"),  # JSON: {file: {landed, loaded, rejected, inserted, closed,
+    #                                          cascaded (rejected because a parent row was)}}
+    ("persons_cascaded", "BIGINT"),  # children with a row rejected by such a cascade
 )
 
 

@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow.compute as pc
+
 from orchestration import contract
 from orchestration.ingest import registry
 from orchestration.ingest.csv_reader import Quarantine, read_csv
@@ -183,8 +185,7 @@ def _check_extract(extract: Extract, by_name: dict) -> tuple[dict, dict]:
         except Quarantine as q:
             raise _FileQuarantined(source.file_name, q) from None
         for fk in source.foreign_keys:
-            parent_keys = checked[fk.ref_file].accepted.column(fk.ref_column).unique()
-            reject_orphans(result, fk, parent_keys, ctx)
+            reject_orphans(result, source, fk, checked[fk.ref_file], ctx)
         checked[source.file_name] = result
     return checked, encodings
 
@@ -205,14 +206,48 @@ def _load_extract(con, extract: Extract, by_name: dict, new: set[str],
         counts[source.file_name] = {
             "landed": result.rows_landed, "loaded": result.rows_accepted,
             "rejected": result.rows_rejected, "inserted": inserted, "closed": closed,
+            "cascaded": result.cascaded.num_rows if result.cascaded is not None else 0,
         }
         outcomes.append(FileOutcome(
             SOURCE, file, registry.LOADED, rows_landed=result.rows_landed,
             rows_loaded=result.rows_accepted, rows_rejected=result.rows_rejected,
             encoding=encodings[source.file_name], problems=result.problems,
             rows_inserted=inserted))
-    _save_extract(con, date, "loaded", None, now, counts)
+    _save_extract(con, date, "loaded", None, now, counts, len(cascaded_persons(checked)))
     return outcomes
+
+
+# --- cascades: children whose rows went because a row they depend on was rejected ----------
+
+def cascaded_persons(checked: dict[str, Checked]) -> set[str]:
+    """person_id (as landed) of every child with a row rejected by a cascade."""
+    persons: set[str] = set()
+    for source in contract.SYNERGY_FILES:
+        rows = checked[source.file_name].cascaded
+        if rows is not None and rows.num_rows:
+            persons |= _persons_of(checked, source, rows)
+    return persons
+
+
+def _persons_of(checked: dict[str, Checked], source: contract.CsvSource, rows) -> set[str]:
+    """The person_ids behind these rows of ``source``, up its required foreign keys (through
+    parent rows whether they loaded or not)."""
+    if "person_id" in source.columns:
+        return set(rows.column("person_id").drop_null().to_pylist())
+    fk = next(fk for fk in source.foreign_keys if not fk.optional)
+    parent = _FILES[fk.ref_file]
+    wanted = rows.column(fk.column).drop_null().unique()
+    up = _person_path_column(parent)
+    candidates = checked[fk.ref_file].every_row(list(dict.fromkeys([fk.ref_column, up])))
+    matched = candidates.filter(pc.is_in(candidates.column(fk.ref_column), value_set=wanted))
+    return _persons_of(checked, parent, matched)
+
+
+def _person_path_column(source: contract.CsvSource) -> str:
+    """The column leading from ``source`` towards person.csv."""
+    if "person_id" in source.columns:
+        return "person_id"
+    return next(fk.column for fk in source.foreign_keys if not fk.optional)
 
 
 def _reject_for_quarantine(con, extract: Extract, by_name: dict, new: set[str],
@@ -284,7 +319,8 @@ def _extract_status(con, date: dt.date | None) -> str | None:
 
 
 def _save_extract(con, date: dt.date | None, status: str, reason: str | None,
-                  loaded_at: dt.datetime | None, counts: dict) -> None:
+                  loaded_at: dt.datetime | None, counts: dict,
+                  persons_cascaded: int = 0) -> None:
     if date is None:
         return
     con.execute(f"DELETE FROM {table('synergy_extracts')} WHERE extract_date = ?", [date])
@@ -295,4 +331,5 @@ def _save_extract(con, date: dt.date | None, status: str, reason: str | None,
         "rows_landed": total["landed"], "rows_loaded": total["loaded"],
         "rows_rejected": total["rejected"], "rows_inserted": total["inserted"],
         "rows_closed": total["closed"], "file_counts": json.dumps(counts) if counts else None,
+        "persons_cascaded": persons_cascaded,
     }])

@@ -1,12 +1,24 @@
 """Field rules from contract.py applied to CSV rows: one validator for every CSV source.
 
-Each broken rule becomes a :class:`Problem` (a row of bronze.load_errors); a row with any
-error-severity problem is rejected, all its problems are reported at once. Values are kept
-as landed (trimmed, blank -> None): typing is silver's job.
+Each broken rule becomes a :class:`Problem` (a row of bronze.load_errors). Only what cannot
+be used is rejected (contract.py, "Invalid values"): a broken key, required value or row rule
+rejects the row, with all its problems reported at once as errors; a row whose only problems
+are invalid optional values is kept with those values blanked (NULL), one warning each.
+
+Blanking happens here, so the bronze data tables hold only values the contract accepts (the
+bronze suites in expectations/ check exactly that) and each identifier rule (the UPN check
+letter, for one) lives in this module alone; the value as landed is not lost: the warning
+keeps the whole raw row in load_errors.raw_record, and the file is in the archive. Other
+values are kept as landed (trimmed, blank -> None): typing is silver's job.
+
+Foreign keys (:func:`reject_orphans`): a row whose required foreign key matches no loaded
+parent row is rejected; when the parent row exists but was itself rejected, the error names
+that row and its rule (a cascade). An optional foreign key that does not resolve is blanked.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -25,7 +37,7 @@ from stdnum.gb import upn as upn_rule
 
 from orchestration import contract
 from orchestration.ingest.csv_reader import RawCsv
-from orchestration.ingest.registry import ERROR, Problem, raw_record_json
+from orchestration.ingest.registry import ERROR, WARNING, Problem, raw_record_json
 
 _INT = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -35,6 +47,7 @@ _DATE_PATTERNS = {
 }
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _FLAGS = frozenset(contract.TRUE_FLAGS + contract.FALSE_FLAGS)
+BLANKED = "; loaded as blank, the row was kept"  # ends the message of a blanked value
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,10 @@ class Checked:
     every contract field (absent optional ones as nulls) and ``_row_number``, in row order.
     ``raw_rows(numbers)`` gives the raw fields of those rows again, for problems found later
     (orphaned foreign keys); it re-reads the file rather than keeping every raw row in memory.
+    ``rejected`` holds the rejected rows whose fields could be read (same columns, values not
+    blanked), ``cascaded`` those of them rejected because a parent row was, and ``softened``
+    the error form of each warning about a blanked value, by row number (a row rejected later
+    reports them as errors again).
     """
 
     rows_landed: int
@@ -74,6 +91,9 @@ class Checked:
     headers: dict[str, str] = field(default_factory=dict)  # field name -> header in the file
     raw_headers: list[str] = field(default_factory=list)
     raw_rows: Callable[[set[int]], dict[int, list[str]]] | None = None
+    rejected: pa.Table | None = None
+    cascaded: pa.Table | None = None
+    softened: dict[int, list[Problem]] = field(default_factory=dict)
 
     @property
     def rows_accepted(self) -> int:
@@ -85,6 +105,51 @@ class Checked:
 
     def accepted_values(self, name: str) -> list[str | None]:
         return self.accepted.column(name).to_pylist()
+
+    def every_row(self, columns: list[str]) -> pa.Table:
+        """These columns of every row whose fields were read, accepted or rejected."""
+        parts = [self.accepted.select(columns)]
+        if self.rejected is not None:
+            parts.append(self.rejected.select(columns))
+        return pa.concat_tables(parts)
+
+    def rejection_causes(self, column: str, values: set[str]) -> dict[str, Problem]:
+        """For each value of ``column`` held by a rejected row, the first error of the first
+        such row (its row number, rule and column name the cause of a cascade)."""
+        if self.rejected is None or not values:
+            return {}
+        hits = self.rejected.filter(pc.is_in(self.rejected.column(column),
+                                             value_set=pa.array(sorted(values), pa.string())))
+        first_row: dict[str, int] = {}
+        for value, number in zip(hits.column(column).to_pylist(),
+                                 hits.column("_row_number").to_pylist()):
+            first_row[value] = min(number, first_row.get(value, number))
+        wanted = set(first_row.values())
+        first_error = {}
+        for p in self.problems:
+            if p.severity == ERROR and p.row_number in wanted:
+                first_error.setdefault(p.row_number, p)
+        return {value: first_error[number] for value, number in first_row.items()
+                if number in first_error}
+
+    def reject(self, keep: pa.Array, cascaded: pa.Array | None = None) -> None:
+        """Move the accepted rows where ``keep`` is false to ``rejected`` (``cascaded`` marks
+        those rejected with their parent); their blanked-value warnings become errors."""
+        dropped = self.accepted.filter(pc.invert(keep))
+        self.rejected = _concat(self.rejected, dropped)
+        if cascaded is not None:
+            self.cascaded = _concat(self.cascaded, self.accepted.filter(cascaded))
+        self.accepted = self.accepted.filter(keep)
+        numbers = set(dropped.column("_row_number").to_pylist()) & self.softened.keys()
+        if numbers:
+            self.problems = [p for p in self.problems
+                             if not (p.row_number in numbers and p.severity == WARNING
+                                     and p.message.endswith(BLANKED))]
+            self.problems.extend(p for n in sorted(numbers) for p in self.softened.pop(n))
+
+
+def _concat(table: pa.Table | None, more: pa.Table) -> pa.Table:
+    return more if table is None else pa.concat_tables([table, more])
 
 
 # --- single values -------------------------------------------------------------------------
@@ -192,25 +257,44 @@ def cell_problem(ctx: Context, row: Row, column: str, value: str | None, rule: s
 
 
 def _row_problems(row: Row, source: contract.CsvSource, headers: dict[str, str],
-                  ctx: Context) -> list[Problem]:
-    problems = []
+                  ctx: Context) -> list[tuple[Problem, str | None]]:
+    """Each problem of the row with the field it would blank (None: it rejects the row)."""
+    found = []
     for f in source.fields:
         value = row.values.get(f.name)
         if value is None:
             if f.required and not f.blank_allowed:
-                problems.append(cell_problem(ctx, row, headers[f.name], None, "required",
-                                             "is blank but required"))
+                found.append((cell_problem(ctx, row, headers[f.name], None, "required",
+                                           "is blank but required"), None))
             continue
         if broken := check_value(value, f, source, ctx):
-            problems.append(cell_problem(ctx, row, headers[f.name], value, *broken,
-                                         personal=f.personal))
+            problem = cell_problem(ctx, row, headers[f.name], value, *broken,
+                                   personal=f.personal)
+            found.append((problem, f.name if f.blanks_invalid else None))
     if source.exactly_one_of:
-        problems.extend(_exactly_one_problem(row, source, ctx))
-    return problems
+        blanked = {name for _, name in found if name}
+        found.extend((p, None) for p in _exactly_one_problem(row, source, ctx, blanked))
+    return found
 
 
-def _exactly_one_problem(row: Row, source: contract.CsvSource, ctx: Context) -> list[Problem]:
-    filled = [name for name in source.exactly_one_of if row.values.get(name) is not None]
+def _settle(found: list[tuple[Problem, str | None]]) -> tuple[list[Problem], list[str]]:
+    """The row's problems as recorded, and the fields to blank: when every problem is an
+    invalid optional value the row is kept and each becomes a warning; otherwise the row is
+    rejected and every problem is an error."""
+    if not found or any(name is None for _, name in found):
+        return [p for p, _ in found], []
+    return [blanked_warning(p) for p, _ in found], [name for _, name in found]
+
+
+def blanked_warning(problem: Problem) -> Problem:
+    """The warning for a value that was blanked rather than rejecting its row."""
+    return dataclasses.replace(problem, severity=WARNING, message=problem.message + BLANKED)
+
+
+def _exactly_one_problem(row: Row, source: contract.CsvSource, ctx: Context,
+                         blanked: set[str] = frozenset()) -> list[Problem]:
+    filled = [name for name in source.exactly_one_of
+              if row.values.get(name) is not None and name not in blanked]
     if len(filled) == 1:
         return []
     found = " and ".join(filled) if filled else "none"
@@ -260,25 +344,44 @@ def check_rows(raw: RawCsv, columns: dict[str, int], source: contract.CsvSource,
             by_row[number] = [_wrong_field_count(ctx, number, fields, width, raw_record)]
     values = _clean_columns(good, columns, source)
     duplicates = _duplicate_keys(values, source.key, len(good))
-    rejected = set()
+    rejected, blanks, softened = set(), {}, {}
     for i in sorted(_suspect_rows(values, source, ctx) | duplicates.keys()):
         row = Row(numbers[i], {name: column[i].as_py() for name, column in values.items()},
                   good[i], raw.headers)
-        problems = _row_problems(row, source, headers, ctx)
+        found = _row_problems(row, source, headers, ctx)
         if i in duplicates:
             key = tuple(row.values[name] for name in source.key)
-            problems.append(_duplicate_problem(ctx, row, key, numbers[duplicates[i]], source,
-                                               headers))
+            found.append((_duplicate_problem(ctx, row, key, numbers[duplicates[i]], source,
+                                             headers), None))
+        problems, blanked = _settle(found)
         if problems:
             by_row[row.row_number] = problems
+        if blanked:
+            softened[row.row_number] = [p for p, _ in found]
+        for name in blanked:
+            blanks.setdefault(name, []).append(i)
         if any(p.severity == ERROR for p in problems):
             rejected.add(i)
     del good
-    table = pa.table({**values, "_row_number": pa.array(numbers, type=pa.int32())})
-    if rejected:
-        table = table.filter(pa.array([i not in rejected for i in range(len(numbers))]))
+    table = pa.table({**_blank(values, blanks, len(numbers)),
+                      "_row_number": pa.array(numbers, type=pa.int32())})
+    keep = np.ones(len(numbers), dtype=bool)
+    keep[list(rejected)] = False
+    keep = pa.array(keep)
     problems = [p for number in sorted(by_row) for p in by_row[number]]
-    return Checked(len(raw.records), table, problems, headers, list(raw.headers), raw_rows)
+    return Checked(len(raw.records), table.filter(keep), problems, headers, list(raw.headers),
+                   raw_rows, rejected=table.filter(pc.invert(keep)), softened=softened)
+
+
+def _blank(values: dict[str, pa.Array], blanks: dict[str, list[int]],
+           rows: int) -> dict[str, pa.Array]:
+    """The columns with the given rows of each field set to null."""
+    blanked = dict(values)
+    for name, indices in blanks.items():
+        mask = np.zeros(rows, dtype=bool)
+        mask[indices] = True
+        blanked[name] = pc.if_else(pa.array(mask), _NULL, values[name])
+    return blanked
 
 
 # Exactly the characters str.strip() removes, so Arrow trims as the rules always have.
@@ -377,20 +480,52 @@ def _duplicate_keys(values: dict[str, pa.Array], key: tuple[str, ...],
     return dict(zip(later["_i"].to_pylist(), later["_i_min"].to_pylist()))
 
 
-def reject_orphans(checked: Checked, fk: contract.ForeignKey, parent_keys: pa.Array,
-                   ctx: Context) -> None:
-    """Reject accepted rows whose foreign key is not among the parent file's loaded keys."""
+def reject_orphans(checked: Checked, source: contract.CsvSource, fk: contract.ForeignKey,
+                   parent: Checked, ctx: Context) -> None:
+    """Accepted rows whose foreign key is not among the parent file's loaded keys.
+
+    A required foreign key rejects the row: naming the parent row when that row was rejected
+    (a cascade, kept in ``checked.cascaded``), else as a plain orphan. An optional foreign key
+    is blanked instead (warning), and the row kept."""
     column = checked.accepted.column(fk.column)
+    parent_keys = parent.accepted.column(fk.ref_column).unique()
     orphan = pc.and_(pc.is_valid(column), pc.invert(pc.is_in(column, value_set=parent_keys)))
     if not pc.any(orphan).as_py():
         return
     orphans = checked.accepted.filter(orphan)
     numbers = orphans.column("_row_number").to_pylist()
+    values = orphans.column(fk.column).to_pylist()
+    causes = parent.rejection_causes(fk.ref_column, set(values))
     raw = checked.raw_rows(set(numbers)) if checked.raw_rows else {}
-    what = (f"does not match any {fk.ref_column} loaded from {fk.ref_file}"
-            " in the same extract")
-    for number, value in zip(numbers, orphans.column(fk.column).to_pylist()):
+    personal = source.field(fk.column).personal
+    for number, value in zip(numbers, values):
         row = Row(number, {}, raw.get(number, []), checked.raw_headers)
-        checked.problems.append(cell_problem(ctx, row, checked.headers[fk.column], value,
-                                             "orphan_foreign_key", what))
-    checked.accepted = checked.accepted.filter(pc.invert(orphan))
+        problem = _orphan_problem(ctx, row, checked.headers[fk.column], value, fk,
+                                  causes.get(value), personal)
+        if fk.optional:
+            checked.softened.setdefault(number, []).append(problem)
+            problem = blanked_warning(problem)
+        checked.problems.append(problem)
+    if fk.optional:
+        index = checked.accepted.schema.get_field_index(fk.column)
+        checked.accepted = checked.accepted.set_column(
+            index, fk.column, pc.if_else(orphan, _NULL, column))
+        return
+    cascaded = pc.and_(orphan, pc.is_in(column, value_set=pa.array(list(causes), pa.string())))
+    checked.reject(pc.invert(orphan), cascaded)
+
+
+def _orphan_problem(ctx: Context, row: Row, column: str, value: str,
+                    fk: contract.ForeignKey, cause: Problem | None, personal: bool) -> Problem:
+    """A foreign key matching no loaded row; ``cause``: the error that rejected the row it
+    matches (named by file, row, rule and column: never its values)."""
+    if cause is None:
+        what = (f"does not match any {fk.ref_column} loaded from {fk.ref_file}"
+                " in the same extract")
+    else:
+        parent = fk.ref_file.removesuffix(".csv")
+        what = (f"refers to a row that was not loaded: {parent} row {cause.row_number} of"
+                f" {fk.ref_file} was rejected (rule {cause.rule} on {cause.column})")
+        if not fk.optional:
+            what += ", so this row was rejected with it"
+    return cell_problem(ctx, row, column, value, "orphan_foreign_key", what, personal)
