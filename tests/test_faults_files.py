@@ -352,3 +352,14 @@ def test_a_published_mode_that_makes_no_sense_is_refused(monkeypatch):
         monkeypatch.setenv("SEND_PUBLISHED_MODE", bad)
         with pytest.raises(ValueError, match="SEND_PUBLISHED_MODE"):
             FileModes.from_env()
+
+
+def test_the_landing_sensor_survives_a_dangling_link(tmp_path):
+    from orchestration.defs.schedules.nightly import landing_fingerprint
+
+    landing = tmp_path / "landing"
+    write(landing / REGISTER, register_bytes("SRP001"))
+    before = landing_fingerprint(landing)
+    os.symlink(tmp_path / "gone.csv", landing / "srp_register/srp_register_2023-24.csv")
+    after = landing_fingerprint(landing)
+    assert (before[1], after[1]) == (1, 2) and before[0] != after[0]

@@ -30,7 +30,7 @@ def landing_fingerprint(landing: Path) -> tuple[str, int]:
             dirs.sort()
             for name in sorted(files):
                 path = Path(root) / name
-                stat = path.stat()
+                stat = path.lstat()  # a dangling link must not break the sensor
                 rel = path.relative_to(landing).as_posix()
                 digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
                 count += 1
