@@ -44,12 +44,19 @@ WARNINGS = {  # rules that keep the row, and what to tell the school
 }
 
 
+DAMAGED = ("the workbook is damaged or incomplete (it may have been cut short while saving or "
+           "uploading): save it again in Excel and resend it")
+RESEND_SMALLER = ("delete any rows and columns below and to the right of your answers (or copy "
+                  "your answers into a fresh copy of the council's template) and send it again")
+
+
 class ReturnStructureError(Exception):
     """The file cannot be read as an SRP return at all.
 
     ``reason`` says why in plain words; ``rule`` is a short code: empty_file,
     password_protected, not_a_workbook, damaged_workbook, unreadable, missing_sheet,
-    unknown_template, changed_headers.
+    unknown_template, changed_headers, sheet_too_large; and from guard.py / workers.py:
+    too_large, zip_bomb, declared_dimension_too_large, reader_crashed, reader_timeout.
     """
 
     def __init__(self, reason: str, rule: str = "unreadable"):
@@ -108,15 +115,21 @@ class ParsedReturn:
 
 # --- public API ----------------------------------------------------------------------------
 
-def read_return_workbook(path: Path, engine: str = "calamine") -> ParsedReturn:
-    """Parse a returned workbook; raises ReturnStructureError if it is not a readable return."""
+def read_return_workbook(path: Path, engine: str = "calamine",
+                         max_area: tuple[int, int] | None = None) -> ParsedReturn:
+    """Parse a returned workbook; raises ReturnStructureError if it is not a readable return.
+
+    ``max_area``: (rows, columns) a sheet may use, as read (rule ``sheet_too_large``). This
+    does not bound memory while reading: check untrusted files with guard.check_workbook and
+    read them in a worker process (workers.py).
+    """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     path = Path(path)
-    _check_file_signature(path)
+    check_file_signature(path)
     book = _CalamineBook(path) if engine == "calamine" else _OpenpyxlBook(path)
     try:
-        return _parse(path, book)
+        return _parse(path, _AreaLimited(book, max_area) if max_area else book)
     finally:
         book.close()
 
@@ -168,7 +181,8 @@ def _context_issue(form: ParsedForm, field_name: str, value: str, rule: str,
 
 # --- file and structure checks --------------------------------------------------------------
 
-def _check_file_signature(path: Path) -> None:
+def check_file_signature(path: Path) -> None:
+    """Empty, OLE2 (password protected or .xls), not a zip, or a damaged zip: refused."""
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head:
@@ -183,9 +197,7 @@ def _check_file_signature(path: Path) -> None:
             "this is not an Excel .xlsx workbook (it may be a CSV or another file renamed "
             "to .xlsx): fill in the council's template and save it as .xlsx", "not_a_workbook")
     if not zipfile.is_zipfile(path):
-        raise ReturnStructureError(
-            "the workbook is damaged or incomplete (it may have been cut short while "
-            "saving or uploading): save it again in Excel and resend it", "damaged_workbook")
+        raise ReturnStructureError(DAMAGED, "damaged_workbook")
 
 
 def _parse(path: Path, book) -> ParsedReturn:
@@ -526,6 +538,25 @@ class _CalamineBook:
         self._book.close()
 
 
+class _AreaLimited:
+    """A book whose sheets' rows() refuse a used area beyond (rows, columns)."""
+
+    def __init__(self, book, max_area: tuple[int, int]):
+        self._book, self._max_area = book, max_area
+        self.sheet_names = book.sheet_names
+
+    def rows(self, name: str) -> list[list]:
+        grid = self._book.rows(name)
+        rows, columns = len(grid), max(map(len, grid), default=0)
+        max_rows, max_columns = self._max_area
+        if rows > max_rows or columns > max_columns:
+            raise ReturnStructureError(
+                f"the {name} sheet has cells in {rows:,} rows by {columns:,} columns; a return's"
+                f" sheets have at most {max_rows:,} rows and {max_columns:,} columns: "
+                f"{RESEND_SMALLER}", "sheet_too_large")
+        return grid
+
+
 class _OpenpyxlBook:
     def __init__(self, path: Path):
         # A file handle, not the path: openpyxl refuses paths not ending .xlsx/.xlsm.
@@ -577,13 +608,21 @@ def _error_cells(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
 def _sheet_part(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
     """Zip member holding the sheet's XML; None if the package is not laid out as expected
     (e.g. strict OOXML), in which case error cells simply read as blank."""
+    return sheet_parts(archive).get(sheet_name)
+
+
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> zip member holding its XML, for the sheets whose member exists."""
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    rel_id = next((s.get(f"{{{_NS['r']}}}id") for s in workbook.iterfind("m:sheets/m:sheet", _NS)
-                   if s.get("name") == sheet_name), None)
-    target = next((r.get("Target") for r in rels.iterfind("rel:Relationship", _NS)
-                   if r.get("Id") == rel_id), None)
-    if target is None:
-        return None
-    part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    return part if part in archive.namelist() else None
+    targets = {r.get("Id"): r.get("Target") for r in rels.iterfind("rel:Relationship", _NS)}
+    members = set(archive.namelist())
+    parts = {}
+    for sheet in workbook.iterfind("m:sheets/m:sheet", _NS):
+        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"))
+        if target is None:
+            continue
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if part in members:
+            parts.setdefault(sheet.get("name"), part)
+    return parts
