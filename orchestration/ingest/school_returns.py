@@ -12,6 +12,12 @@ issues; this module registers, archives and stores them:
   is NULL, each field's row is fixed by the template layout). A row with an error issue is
   rejected: it is absent from these tables and kept whole in ``load_errors.raw_record``.
 
+A file is a duplicate only of a file with the same bytes that LOADED: a quarantined copy (for
+example one filed outside a year folder) never shadows another. A quarantined workbook that is
+taken out of the landing folder (or replaced there by other bytes) is registered ``removed``:
+it no longer counts as an unreadable return (silver_unreadable_returns, gold's
+returns_unreadable); put back, it is ``quarantined`` again.
+
 Registry row counts: rows_landed = Places rows + Pupils rows + 1 per Finance / Outcomes form.
 """
 
@@ -25,7 +31,9 @@ from pathlib import Path
 
 from orchestration import contract
 from orchestration.ingest import registry
-from orchestration.ingest.files import LandedFile, archive, files_under, landed_file, subfolders
+from orchestration.ingest.files import (
+    LandedFile, archive, files_under, landed_file, relative_name, subfolders,
+)
 from orchestration.ingest.registry import ERROR, FileOutcome, Problem
 from orchestration.ingest.runner import (
     FailureCollector, IngestSummary, duplicate_of, transaction,
@@ -68,6 +76,7 @@ RETURN_TABLES = {
                                      layout.FINANCE_SHEET, layout.OUTCOMES_SHEET))},
 }
 
+REMOVED = "removed"  # registry status of a quarantined return no longer in the landing folder
 BATCH_FILES = 250  # workbooks stored per transaction: a few statements per batch, not per file
 
 
@@ -92,10 +101,14 @@ def ingest_school_returns(con, landing_dir: Path, archive_dir: Path) -> IngestSu
     root = landing_dir / contract.LANDING_SCHOOL_RETURNS
     folders = [root, *subfolders(root)]  # links to folders are never followed
     known = registry.registered_versions(con, SOURCE)
+    present: dict[str, str | None] = {}  # source_file -> sha256 now landed (None: not hashed)
     batch: list[_Read] = []
     for path in (path for folder in folders for path in files_under(folder)):
-        with failures.guard(path.name):
+        name = relative_name(path, landing_dir)
+        present[name] = None
+        with failures.guard(name):
             file = landed_file(path, landing_dir)
+            present[name] = file.sha256
             summary.files_seen += 1
             if (file.source_file, file.sha256) in known:
                 summary.files_unchanged += 1
@@ -105,6 +118,8 @@ def ingest_school_returns(con, landing_dir: Path, archive_dir: Path) -> IngestSu
             _store_batch(con, batch, summary, failures)
             batch = []
     _store_batch(con, batch, summary, failures)
+    with transaction(con):
+        _mark_removed_quarantines(con, present)
     failures.raise_if_any()
     return summary
 
@@ -127,9 +142,9 @@ def _store_batch(con, batch: list[_Read], summary: IngestSummary,
 
 
 def _store(con, batch: list[_Read]) -> list[FileOutcome]:
-    """Insert the batch's rows and register its files; a file whose bytes were registered
-    under another path (before, or earlier in the batch) is a duplicate, not loaded again."""
-    seen = _registered_elsewhere(con, [item.outcome.file for item in batch])
+    """Insert the batch's rows and register its files; a file whose bytes LOADED under another
+    path (before, or earlier in the batch) is a duplicate, not loaded again."""
+    seen = _loaded_elsewhere(con, [item.outcome.file for item in batch])
     outcomes, rows = [], defaultdict(list)
     for item in batch:
         file = item.outcome.file
@@ -137,7 +152,8 @@ def _store(con, batch: list[_Read]) -> list[FileOutcome]:
         if earlier and earlier[0] != file.source_file:
             outcomes.append(duplicate_of(SOURCE, file, *earlier))
             continue
-        seen.setdefault(file.sha256, (file.source_file, item.outcome.status))
+        if item.outcome.status == registry.LOADED:
+            seen.setdefault(file.sha256, (file.source_file, item.outcome.status))
         outcomes.append(item.outcome)
         for table_name, records in item.rows.items():
             rows[table_name] += records
@@ -151,16 +167,38 @@ def _store(con, batch: list[_Read]) -> list[FileOutcome]:
     return outcomes
 
 
-def _registered_elsewhere(con, files: list[LandedFile]) -> dict[str, tuple[str, str]]:
-    """sha256 -> (source_file, status) of the first registration of those bytes."""
+def _loaded_elsewhere(con, files: list[LandedFile]) -> dict[str, tuple[str, str]]:
+    """sha256 -> (source_file, status) of the first file with those bytes that loaded."""
     found = con.execute(
         f"SELECT sha256, source_file, status FROM {table('file_registry')}"
-        " WHERE source = ? AND sha256 IN (SELECT unnest(?)) ORDER BY first_seen_at",
-        [SOURCE, sorted({f.sha256 for f in files})]).fetchall()
+        " WHERE source = ? AND status = ? AND sha256 IN (SELECT unnest(?))"
+        " ORDER BY first_seen_at",
+        [SOURCE, registry.LOADED, sorted({f.sha256 for f in files})]).fetchall()
     first: dict[str, tuple[str, str]] = {}
     for sha, source_file, status in found:
         first.setdefault(sha, (source_file, status))
     return first
+
+
+def _mark_removed_quarantines(con, present: dict[str, str | None]) -> None:
+    """Quarantined versions whose file is no longer in the landing folder with those bytes
+    become ``removed``; removed versions landed again become ``quarantined``. A path that could
+    not be hashed this run is left as it is."""
+    rows = con.execute(
+        f"SELECT source_file, sha256, status FROM {table('file_registry')}"
+        " WHERE source = ? AND status IN (?, ?) AND sha256 IS NOT NULL",
+        [SOURCE, registry.QUARANTINED, REMOVED]).fetchall()
+    changes = []
+    for source_file, sha256, status in rows:
+        if source_file in present and present[source_file] is None:
+            continue
+        now_status = registry.QUARANTINED if present.get(source_file) == sha256 else REMOVED
+        if now_status != status:
+            changes.append([now_status, SOURCE, source_file, sha256])
+    if changes:
+        con.executemany(
+            f"UPDATE {table('file_registry')} SET status = ?"
+            " WHERE source = ? AND source_file = ? AND sha256 = ?", changes)
 
 
 def _with_earlier_versions(con, files: list[LandedFile]) -> list[LandedFile]:

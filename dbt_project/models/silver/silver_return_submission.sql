@@ -1,28 +1,80 @@
--- One row per school return workbook received. The latest valid return for a school and year
--- (latest date completed, then latest received) is current; every other return for that
--- school and year received no later than it (valid or not) is superseded by it.
+-- One row per school return workbook received (a workbook outside a year folder too, with no
+-- year). The latest valid return for a school and year (latest date completed, then latest
+-- received) is current; every other return for that school and year received no later than it
+-- (valid or not) is superseded by it.
 -- A return is late when it was completed (or, with no date, received) after the deadline:
 -- var return_deadline_days_after_year_end days after 31 August.
+-- A workbook that gives no URN (unreadable, or its URN cell left blank) is the school's whose
+-- URN its file name carries, as the outbox names templates (<urn>_<YYYY-YY>_SRP_return.xlsx):
+-- a 6-digit number in the name that is a URN in that year's SRP register or, if none is, in
+-- GIAS. No such number, or more than one, leaves the URN unknown.
 with submissions as (
     select
         s.*,
         y.end_date + {{ var('return_deadline_days_after_year_end') }} as deadline
     from {{ ref('stg_returns__submission') }} as s
-    inner join {{ ref('silver_academic_years') }} as y on s.academic_year_start = y.academic_year_start
+    left join {{ ref('silver_academic_years') }} as y on s.academic_year_start = y.academic_year_start
+),
+
+file_name_numbers as (
+    select submission_id, source_file, academic_year, number
+    from (
+        select submission_id, source_file, academic_year, {{ digit_runs('file_name') }} as number
+        from submissions
+        where urn is null
+    ) as n
+    where length(number) = 6
+),
+
+file_name_matches as (
+    select
+        n.submission_id,
+        n.source_file,
+        count(distinct r.urn) as register_matches,
+        min(r.urn) as register_urn,
+        count(distinct e.urn) as gias_matches,
+        min(e.urn) as gias_urn
+    from file_name_numbers as n
+    left join (select distinct academic_year, urn from {{ ref('silver_srp') }}) as r
+        on n.number = r.urn and n.academic_year = r.academic_year
+    left join {{ ref('silver_establishment') }} as e on n.number = e.urn
+    group by n.submission_id, n.source_file
+),
+
+file_name_urns as (
+    select
+        submission_id,
+        source_file,
+        case
+            when register_matches = 1 then register_urn
+            when register_matches = 0 and gias_matches = 1 then gias_urn
+        end as urn
+    from file_name_matches
+),
+
+attributed as (
+    select
+        s.*,
+        coalesce(s.urn, f.urn) as school_urn,
+        case when s.urn is not null then 'details' when f.urn is not null then 'file_name' end
+            as urn_source
+    from submissions as s
+    left join file_name_urns as f
+        on s.submission_id = f.submission_id and s.source_file = f.source_file
 ),
 
 ranked as (
     select
         *,
         case when status = 'valid' then row_number() over (
-            partition by urn, academic_year, status = 'valid'
+            partition by school_urn, academic_year, status = 'valid'
             order by date_completed desc nulls last, received_at desc, submission_id
         ) end as valid_rank
-    from submissions
+    from attributed
 ),
 
 current_returns as (
-    select urn, academic_year, received_at as current_received_at
+    select school_urn, academic_year, received_at as current_received_at
     from ranked
     where valid_rank = 1
 )
@@ -30,7 +82,8 @@ current_returns as (
 select
     r.submission_id,
     r.source_file,
-    r.urn,
+    r.school_urn as urn,
+    r.urn_source,
     r.school_name,
     r.academic_year,
     r.academic_year_start,
@@ -48,4 +101,4 @@ select
     r.error_count,
     r.warning_count
 from ranked as r
-left join current_returns as c on r.urn = c.urn and r.academic_year = c.academic_year
+left join current_returns as c on r.school_urn = c.school_urn and r.academic_year = c.academic_year

@@ -1,7 +1,8 @@
 -- Returns and data checking per SRP school x academic year: which returns came in (valid, late,
--- superseded, errors, warnings) and how the current return's pupil list compares with Synergy's
+-- superseded, unreadable, errors, warnings) and how the current return's pupil list compares with Synergy's
 -- pupils in the SRP at any time during the year, matched by upn_key (the keyed pseudonym); rolled up to the
--- SCHOOL's district, area and county.
+-- SCHOOL's district, area and county. A workbook no school can be told for (unreadable, with no
+-- register or GIAS URN in its file name) is not counted here: silver_unreadable_returns lists it.
 with years as (
     {{ census_years_covered() }}
 ),
@@ -17,6 +18,7 @@ submissions as (
     select s.*
     from {{ ref('silver_return_submission') }} as s
     inner join years as y on s.academic_year = y.academic_year
+    where s.urn is not null
 ),
 
 -- schools expected to return (in the register) and schools that returned without being listed
@@ -40,6 +42,7 @@ submission_counts as (
         sum(case when is_valid then 1 else 0 end) as returns_valid,
         sum(case when is_late then 1 else 0 end) as returns_late,
         sum(case when is_superseded then 1 else 0 end) as returns_superseded,
+        sum(case when status = 'quarantined' then 1 else 0 end) as returns_unreadable,
         sum(coalesce(error_count, 0)) as error_count,
         sum(coalesce(warning_count, 0)) as warning_count,
         max(case when is_current then submission_id end) as current_submission_id
@@ -116,6 +119,7 @@ school_level as (
         coalesce(c.returns_valid, 0) as returns_valid,
         coalesce(c.returns_late, 0) as returns_late,
         coalesce(c.returns_superseded, 0) as returns_superseded,
+        coalesce(c.returns_unreadable, 0) as returns_unreadable,
         coalesce(c.error_count, 0) as error_count,
         coalesce(c.warning_count, 0) as warning_count,
         coalesce(sc.synergy_pupils, 0) as synergy_pupils,
@@ -134,7 +138,7 @@ school_level as (
 ),
 
 {% set measures = ['expected_return', 'missing_return', 'has_current_return', 'returns_received',
-                   'returns_valid', 'returns_late', 'returns_superseded', 'error_count',
+                   'returns_valid', 'returns_late', 'returns_superseded', 'returns_unreadable', 'error_count',
                    'warning_count', 'synergy_pupils', 'return_pupils', 'pupils_in_both',
                    'pupils_only_in_synergy', 'pupils_only_in_return', 'designation_mismatches',
                    'nc_year_mismatches'] %}
