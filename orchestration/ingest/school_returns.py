@@ -88,10 +88,23 @@ class _Read:
     rows: dict[str, list[dict]] = field(default_factory=dict)  # bronze table -> records
 
 
-def ingest_school_returns(con, landing_dir: Path, archive_dir: Path) -> IngestSummary:
-    """Workbooks are read one by one and stored in batches: each batch is one transaction. If
-    storing a batch fails, its files are stored one transaction each, so one bad file does not
-    hold back the others (it is reported and retried next run)."""
+def ingest_school_returns(con, landing_dir: Path, archive_dir: Path,
+                          readers=None) -> IngestSummary:
+    """Workbooks are read and stored in batches: each batch is one transaction. If storing a
+    batch fails, its files are stored one transaction each, so one bad file does not hold back
+    the others (it is reported and retried next run).
+
+    Workbooks are checked against limits and read in worker processes with a memory and time
+    limit (returns/guard.py, returns/workers.py), so a hostile one is quarantined and cannot
+    crash or exhaust the run. ``readers`` replaces that pool (workers.InProcessReaders: the
+    plain in-process reader, the benchmark's baseline)."""
+    from orchestration.returns.workers import ReturnReaders
+
+    with readers or ReturnReaders() as reading:
+        return _ingest(con, landing_dir, archive_dir, reading)
+
+
+def _ingest(con, landing_dir: Path, archive_dir: Path, readers) -> IngestSummary:
     from orchestration.returns.reader import ReturnStructureError  # noqa: F401 - fail early
 
     ensure_bronze_schema(con)
@@ -102,7 +115,7 @@ def ingest_school_returns(con, landing_dir: Path, archive_dir: Path) -> IngestSu
     folders = [root, *subfolders(root)]  # links to folders are never followed
     known = registry.registered_versions(con, SOURCE)
     present: dict[str, str | None] = {}  # source_file -> sha256 now landed (None: not hashed)
-    batch: list[_Read] = []
+    batch: list[_Pending] = []
     for path in (path for folder in folders for path in files_under(folder)):
         name = relative_name(path, landing_dir)
         present[name] = None
@@ -113,7 +126,8 @@ def ingest_school_returns(con, landing_dir: Path, archive_dir: Path) -> IngestSu
             if (file.source_file, file.sha256) in known:
                 summary.files_unchanged += 1
                 continue
-            batch.append(_read_workbook(archive(file, archive_dir), registry.utc_now()))
+            file = archive(file, archive_dir)
+            batch.append(_Pending(file, readers.submit(file.archived or file.path)))
         if len(batch) >= BATCH_FILES:
             _store_batch(con, batch, summary, failures)
             batch = []
@@ -124,8 +138,9 @@ def ingest_school_returns(con, landing_dir: Path, archive_dir: Path) -> IngestSu
     return summary
 
 
-def _store_batch(con, batch: list[_Read], summary: IngestSummary,
+def _store_batch(con, pending: list[_Pending], summary: IngestSummary,
                  failures: FailureCollector) -> None:
+    batch = _finish_reads(pending, failures)
     if not batch:
         return
     try:
@@ -225,10 +240,24 @@ def _received_at(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)
 
 
-def _read_workbook(file: LandedFile, now: dt.datetime) -> _Read:
-    from orchestration.returns.reader import (
-        ReturnStructureError, check_return_context, read_return_workbook,
-    )
+@dataclass
+class _Pending:
+    """A workbook handed to the readers (returns/workers.py), not yet read back."""
+
+    file: LandedFile
+    ticket: object  # workers.Ticket: result() is the ParsedReturn or raises
+
+
+def _finish_reads(pending: list[_Pending], failures: FailureCollector) -> list[_Read]:
+    reads = []
+    for item in pending:
+        with failures.guard(item.file.source_file):
+            reads.append(_read_workbook(item.file, registry.utc_now(), item.ticket))
+    return reads
+
+
+def _read_workbook(file: LandedFile, now: dt.datetime, ticket) -> _Read:
+    from orchestration.returns.reader import ReturnStructureError, check_return_context
 
     year = _folder_year(file)
     base = {"_source_file": file.source_file, "_sha256": file.sha256, "_academic_year": year,
@@ -238,7 +267,7 @@ def _read_workbook(file: LandedFile, now: dt.datetime) -> _Read:
             "returns must be in a folder named by academic year, e.g. school_returns/2024-25/;"
             " move it there and it will be loaded"))
     try:
-        parsed = read_return_workbook(file.archived or file.path)
+        parsed = ticket.result()  # read in a worker: crashes and overruns are refusals
     except ReturnStructureError as exc:
         return _quarantine(file, base, exc.rule, exc.reason)
     issues = list(parsed.issues) + check_return_context(parsed, year)
