@@ -69,9 +69,9 @@ def sample(tmp_path_factory):
     out = root / "outbox"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         year = coming_academic_year(con)
-        templates = write_templates(con, out, year)
+        templates = write_templates(con, out, year).files
         feedback = build_feedback(con)
-        feedback_files = write_feedback(con, out)
+        feedback_files = write_feedback(con, out).files
         gold = con.execute("""
             select urn, academic_year, pupils_only_in_synergy, pupils_only_in_return,
                    designation_mismatches, nc_year_mismatches
@@ -370,7 +370,8 @@ def test_outbox_assets_write_the_files_and_report_counts_only(sample, tmp_path):
                                            event.materialization.metadata.items()}
                 for event in result.get_asset_materialization_events()}
     assert metadata["return_templates"] == {
-        "academic_year": COMING_YEAR, "files_written": 7, "schools": 7, "pupils_prefilled": 17,
+        "academic_year": COMING_YEAR, "files_written": 7, "files_written_this_run": 7,
+        "files_failed": 0, "failed_files": {}, "schools": 7, "pupils_prefilled": 17,
         "pupil_rows_left_editable": 0}
     feedback = metadata["return_feedback"]
     assert feedback["files_written"] == RETURNS and feedback["schools"] == 7

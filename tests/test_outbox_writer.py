@@ -26,16 +26,16 @@ def jobs(folder: Path, count: int, name: str = "School") -> list[tuple[Path, Sch
 
 def test_unchanged_content_is_not_written_again(tmp_path):
     work = jobs(tmp_path, 3)
-    assert len(writer.write_changed(work, write_return_workbook, tmp_path)) == 3
-    assert writer.write_changed(work, write_return_workbook, tmp_path) == []
+    assert len(writer.write_changed(work, write_return_workbook, tmp_path).written) == 3
+    assert writer.write_changed(work, write_return_workbook, tmp_path).written == []
 
     changed = [work[0], (work[1][0], school_return("100001", "Renamed")), work[2]]
     work[2][0].unlink()
-    written = writer.write_changed(changed, write_return_workbook, tmp_path)
+    written = writer.write_changed(changed, write_return_workbook, tmp_path).written
     assert written == [work[1][0], work[2][0]]  # changed content, and a missing file
 
     work[0][0].write_bytes(b"edited by hand")  # a different size: written again
-    assert writer.write_changed(changed, write_return_workbook, tmp_path) == [work[0][0]]
+    assert writer.write_changed(changed, write_return_workbook, tmp_path).written == [work[0][0]]
 
 
 def test_worker_processes_write_the_same_bytes(tmp_path, monkeypatch):
@@ -44,7 +44,7 @@ def test_worker_processes_write_the_same_bytes(tmp_path, monkeypatch):
     monkeypatch.setattr(writer.os, "cpu_count", lambda: 1)
     writer.write_changed(jobs(serial, count), write_return_workbook, serial)
     monkeypatch.setattr(writer.os, "cpu_count", lambda: 2)
-    written = writer.write_changed(jobs(parallel, count), write_return_workbook, parallel)
+    written = writer.write_changed(jobs(parallel, count), write_return_workbook, parallel).written
     assert len(written) == count
     for path in written:
         assert path.read_bytes() == (serial / path.name).read_bytes()
@@ -72,7 +72,7 @@ def test_workers_work_from_a_script_without_a_main_guard(tmp_path):
         out = Path(sys.argv[1])
         jobs = [(out / f"{{i}}.xlsx", SchoolReturn(str(100000 + i), "School", "2025/26"))
                 for i in range(writer.PARALLEL_FROM)]
-        print(len(writer.write_changed(jobs, write_return_workbook, out)))
+        print(len(writer.write_changed(jobs, write_return_workbook, out).written))
     """))
     result = subprocess.run([sys.executable, str(script), str(tmp_path / "out")],
                             capture_output=True, text=True, timeout=120)

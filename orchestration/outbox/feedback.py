@@ -15,7 +15,9 @@ superseded ones included) :func:`write_feedback` writes
   limited to the URN the return is for, and the return's side is what the school sent.
 
 ``<name>`` is the file's name (prefixed with the URN when it does not start with it), made
-safe for a file name; versions of the same name get ``_v1``, ``_v2``... in the order received.
+safe and short for a file name (names.py); versions of the same name get ``_v1``, ``_v2``... in
+the order received. Every cell is written through returns/cells.py, so text from returns and
+file names is stored as text, never as a formula.
 
 Which return is current, superseded or late comes from ``silver.silver_return_submission``
 (the latest valid return is current; late = completed, or received, after the deadline). A
@@ -40,9 +42,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from orchestration.contract import academic_year_folder, academic_year_start
+from orchestration.outbox.names import safe_name
 from orchestration.outbox.placed_pupils import PlacedPupil, placed_pupils
-from orchestration.outbox.writer import write_changed
+from orchestration.outbox.writer import WriteOutcome, write_changed
 from orchestration.returns import layout
+from orchestration.returns.cells import write_cell
 from orchestration.returns.template import (  # byte-identical reruns, one marking
     PERSONAL_DATA_MARKING, mark_personal_data, save_deterministic,
 )
@@ -381,10 +385,11 @@ def _counts(issues: list[Issue], differences: list[Difference] | None) -> dict[s
 # --- writing -----------------------------------------------------------------------------
 
 def feedback_name(sub: Submission) -> str:
-    """``<urn>_<file stem>`` (the stem alone if it starts with the URN or there is none)."""
+    """``<urn>_<file stem>`` (the stem alone if it starts with the URN or there is none),
+    made safe and short (names.py)."""
     stem = Path(sub.file_name).stem
     name = stem if not sub.urn or stem.startswith(sub.urn) else f"{sub.urn}_{stem}"
-    return re.sub(r"[^A-Za-z0-9.-]+", "_", name).strip("_.") or "return"
+    return safe_name(name, default="return")
 
 
 def feedback_paths(feedback: list[Feedback], out_dir: Path) -> list[Path]:
@@ -408,19 +413,20 @@ def feedback_paths(feedback: list[Feedback], out_dir: Path) -> list[Path]:
     return paths
 
 
-def write_feedback_files(feedback: list[Feedback], out_dir: Path) -> list[Path]:
+def write_feedback_files(feedback: list[Feedback], out_dir: Path) -> WriteOutcome:
     """Write each feedback workbook whose content changed (see writer.py); feedback files no
-    longer produced are removed. Returns every feedback file, written now or before."""
+    longer produced are removed. One workbook that cannot be written does not stop the
+    others: the outcome lists it as failed."""
     paths = feedback_paths(feedback, out_dir)
     root = Path(out_dir) / FEEDBACK_FOLDER
-    write_changed(list(zip(paths, feedback)), write_feedback_workbook, root)
+    outcome = write_changed(list(zip(paths, feedback)), write_feedback_workbook, root)
     for stale in set(root.glob(f"*/*{FILE_SUFFIX}")) - set(paths):
         stale.unlink()
-    return paths
+    return outcome
 
 
-def write_feedback(con, out_dir: Path) -> list[Path]:
-    """One feedback workbook for every return workbook received; returns the files."""
+def write_feedback(con, out_dir: Path) -> WriteOutcome:
+    """One feedback workbook for every return workbook received."""
     return write_feedback_files(build_feedback(con), out_dir)
 
 
@@ -448,10 +454,8 @@ def write_feedback_workbook(path: Path, item: Feedback) -> None:
 
 
 def _start(ws, title: str) -> None:
-    ws["A1"] = MARKING
-    ws["A1"].font = MARKING_FONT
-    ws["A2"] = title
-    ws["A2"].font = TITLE_FONT
+    write_cell(ws, 1, 1, MARKING).font = MARKING_FONT
+    write_cell(ws, 2, 1, title).font = TITLE_FONT
     mark_personal_data(ws)
 
 
@@ -474,17 +478,17 @@ def _write_summary(ws, item: Feedback) -> None:
     ]
     row = 4
     for label, value in facts:
-        ws.cell(row, 1, label).font = BOLD
-        value_cell = ws.cell(row, 2, value)
+        write_cell(ws, row, 1, label).font = BOLD
+        value_cell = write_cell(ws, row, 2, value)
         value_cell.alignment = WRAP
         if label == "Outcome":
             value_cell.font = BOLD
         row += 1
-    ws.cell(row + 1, 1, "What this means").font = BOLD
+    write_cell(ws, row + 1, 1, "What this means").font = BOLD
     for offset, line in enumerate(item.explanation + [
             "The Issues sheet lists each error and warning; the Pupil check sheet compares "
             "your pupil list with the council's records."], start=row + 2):
-        ws.cell(offset, 1, line).alignment = WRAP
+        write_cell(ws, offset, 1, line).alignment = WRAP
         ws.merge_cells(start_row=offset, start_column=1, end_row=offset, end_column=2)
         ws.row_dimensions[offset].height = 45
     ws.column_dimensions["A"].width = 38
@@ -494,15 +498,15 @@ def _write_summary(ws, item: Feedback) -> None:
 def _write_table(ws, title: str, hint: str, headers: tuple, rows: list[tuple], empty: str,
                  widths: tuple) -> None:
     _start(ws, title)
-    ws["A3"] = hint
+    write_cell(ws, 3, 1, hint)
     for index, header in enumerate(headers, start=1):
-        cell = ws.cell(4, index, header)
+        cell = write_cell(ws, 4, index, header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
     for row_index, values in enumerate(rows, start=5):
         for index, value in enumerate(values, start=1):
-            ws.cell(row_index, index, value).alignment = WRAP
+            write_cell(ws, row_index, index, value).alignment = WRAP
     if not rows and empty:
-        ws["A5"] = empty
+        write_cell(ws, 5, 1, empty)
     for index, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A5"

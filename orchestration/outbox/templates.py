@@ -27,8 +27,9 @@ from orchestration.contract import academic_year_folder, academic_year_label, ac
 from orchestration.outbox.placed_pupils import (
     PlacedPupil, latest_register_year, placed_pupils, srp_schools,
 )
+from orchestration.outbox.names import safe_name
+from orchestration.outbox.writer import WriteOutcome, write_changed
 from orchestration.returns.model import PlacesRow, PupilRow, SchoolReturn
-from orchestration.outbox.writer import write_changed
 from orchestration.returns.template import write_return_workbook
 
 TEMPLATES_FOLDER = "templates"
@@ -61,25 +62,27 @@ def template_returns(con, academic_year: str) -> list[SchoolReturn]:
 
 def template_path(out_dir: Path, academic_year: str, urn: str) -> Path:
     folder = academic_year_folder(academic_year_start(academic_year))
-    return Path(out_dir) / TEMPLATES_FOLDER / folder / f"{urn}_{folder}{FILE_SUFFIX}"
+    return Path(out_dir) / TEMPLATES_FOLDER / folder / f"{safe_name(urn)}_{folder}{FILE_SUFFIX}"
 
 
 def write_template_files(returns: list[SchoolReturn], out_dir: Path,
-                         academic_year: str) -> list[Path]:
-    """Write each template whose content changed (see writer.py); templates left in the year's folder from schools no longer in the
-    register are removed, so the folder holds exactly what should be sent."""
+                         academic_year: str) -> WriteOutcome:
+    """Write each template whose content changed (see writer.py); templates left in the
+    year's folder from schools no longer in the register are removed, so the folder holds
+    exactly what should be sent. One template that cannot be written does not stop the
+    others: the outcome lists it as failed."""
     paths = [template_path(out_dir, academic_year, r.urn) for r in returns]
     folder = template_path(out_dir, academic_year, "x").parent
-    write_changed(list(zip(paths, returns)), write_return_workbook, folder)
+    outcome = write_changed(list(zip(paths, returns)), write_return_workbook, folder)
     if folder.is_dir():
         for stale in set(folder.glob(f"*{FILE_SUFFIX}")) - set(paths):
             stale.unlink()
-    return paths
+    return outcome
 
 
-def write_templates(con, out_dir: Path, academic_year: str) -> list[Path]:
+def write_templates(con, out_dir: Path, academic_year: str) -> WriteOutcome:
     """One pre-filled return workbook per SRP school for ``academic_year`` (``2025/26`` or
-    ``2025-26``); returns the files written."""
+    ``2025-26``)."""
     return write_template_files(template_returns(con, academic_year), out_dir, academic_year)
 
 

@@ -8,6 +8,12 @@ already what would be written. Keys live in ``<folder>/.written.json``; a file t
 missing, or whose size differs from when it was written, is written again. A night where
 nothing changed therefore writes nothing, and a full refresh writes in parallel, in worker
 processes (openpyxl is pure Python, so threads would not help).
+
+One workbook that cannot be written (a name the file system refuses, a full disk, a bug hit
+by one school's data, a worker process that dies) never stops the others: each write is
+caught on its own, in the worker and in this process, its path is left empty (no partial or
+out-of-date workbook), it is not recorded as written (so the next run tries again) and
+:class:`WriteOutcome` names it with the kind of error.
 """
 
 from __future__ import annotations
@@ -15,13 +21,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import pickle
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
+
+logger = logging.getLogger(__name__)
 
 STATE_FILE = ".written.json"
 PARALLEL_FROM = 40  # fewer files than this: start-up of worker processes is not worth it
@@ -42,50 +52,126 @@ def content_key(item) -> str:
     return hashlib.sha256(f"{code_version()}\n{item!r}".encode()).hexdigest()
 
 
+@dataclass
+class WriteOutcome:
+    """What :func:`write_changed` did. ``failed`` says what went wrong with each workbook that
+    could not be written (the kind of error only, never values from the data)."""
+
+    files: list[Path]  # every file the folder now holds up to date, written now or before
+    written: list[Path]  # written by this call
+    failed: dict[Path, str] = field(default_factory=dict)
+
+
 def write_changed(jobs: Sequence[tuple[Path, object]], write: Callable[[Path, object], None],
-                  folder: Path) -> list[Path]:
+                  folder: Path) -> WriteOutcome:
     """Write each ``(path, item)`` whose content changed (``write(path, item)``, a top-level
-    function); returns the paths written. Paths are under ``folder``."""
+    function). Paths are under ``folder``. A workbook that fails to write (an exception, or
+    its worker process dying) is left out, with no partial or out-of-date file at its path,
+    and does not stop the others."""
     folder = Path(folder)
     state = _load(folder)
     keys = {path: content_key(item) for path, item in jobs}
     todo = [(path, item) for path, item in jobs if not _is_current(path, keys[path], state, folder)]
+    failed = _run(todo, write)
     for path, _ in todo:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    _run(todo, write)
-    for path, _ in todo:
-        state[_name(path, folder)] = {"key": keys[path], "size": path.stat().st_size}
+        if path in failed:
+            state.pop(_name(path, folder), None)
+        else:
+            state[_name(path, folder)] = {"key": keys[path], "size": path.stat().st_size}
     _save(folder, state, {_name(path, folder) for path, _ in jobs})
-    return [path for path, _ in todo]
+    return WriteOutcome(files=[path for path, _ in jobs if path not in failed],
+                        written=[path for path, _ in todo if path not in failed],
+                        failed={path: failed[path] for path, _ in todo if path in failed})
 
 
-def _run(todo: list[tuple[Path, object]], write: Callable) -> None:
+def _run(todo: list[tuple[Path, object]], write: Callable) -> dict[Path, str]:
+    """Write every item; returns what went wrong for each one that failed."""
     workers = min(os.cpu_count() or 1, 8, len(todo) // (PARALLEL_FROM // 2) or 1)
     if len(todo) < PARALLEL_FROM or workers < 2:
-        for path, item in todo:
-            write(path, item)
-        return
+        return {path: error for path, item in todo
+                if (error := _write_one(write, path, item)) is not None}
     # Worker processes run this module (python -m), not the caller's main script: spawn-based
     # pools re-import __main__, which breaks scripts without a main guard; fork is unsafe in
     # a process with threads (Dagster).
+    chunks = [todo[number::workers] for number in range(workers)]
+    failed: dict[Path, str] = {}
     with tempfile.TemporaryDirectory(prefix="outbox-") as folder:
         processes = []
-        for number in range(workers):
-            chunk = Path(folder) / f"chunk-{number}.pickle"
-            chunk.write_bytes(pickle.dumps((write, todo[number::workers])))
+        for number, chunk in enumerate(chunks):
+            chunk_file = Path(folder) / f"chunk-{number}.pickle"
+            chunk_file.write_bytes(pickle.dumps((write, chunk)))
             processes.append(subprocess.Popen(
-                [sys.executable, "-m", __name__, str(chunk)], stderr=subprocess.PIPE))
-        failures = [process.communicate()[1].decode(errors="replace")[-2000:]
-                    for process in processes]
-        failed = [error for process, error in zip(processes, failures) if process.returncode]
-        if failed:
-            raise RuntimeError(f"writing workbooks failed in a worker process:\n{failed[0]}")
+                [sys.executable, "-m", __name__, str(chunk_file), str(_results(chunk_file))],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        for number, (process, chunk) in enumerate(zip(processes, chunks)):
+            stderr = process.communicate()[1].decode(errors="replace")
+            if process.returncode:
+                logger.warning("outbox worker %d exited with code %d: %s", number,
+                               process.returncode, stderr[-2000:])
+            results = _results(Path(folder) / f"chunk-{number}.pickle")
+            failed.update(_chunk_failures(chunk, results, process.returncode))
+    return failed
 
 
-def _write_chunk(chunk: Path) -> None:
-    write, todo = pickle.loads(chunk.read_bytes())
-    for path, item in todo:
+def _write_one(write: Callable, path: Path, item) -> str | None:
+    """Write one workbook: None when written, else what went wrong (no file is left at
+    ``path``: neither a partial workbook nor the out-of-date one)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         write(path, item)
+        return None
+    except Exception as error:  # one workbook must never stop the others
+        _remove(path)
+        return _describe(error)
+
+
+def _describe(error: Exception) -> str:
+    """The kind of error and, for an OS error, the system's words for it: never the
+    exception's message, which can quote the data (openpyxl quotes a cell's text)."""
+    reason = getattr(error, "strerror", None) if isinstance(error, OSError) else None
+    return f"{type(error).__name__}: {reason}" if reason else type(error).__name__
+
+
+def _remove(path: Path) -> None:
+    try:
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+    except OSError:
+        pass
+
+
+def _results(chunk_file: Path) -> Path:
+    return chunk_file.with_suffix(".results")
+
+
+def _chunk_failures(chunk: list[tuple[Path, object]], results: Path,
+                    returncode: int) -> dict[Path, str]:
+    """The failures a worker recorded, and every item it never finished (it died)."""
+    outcomes: dict[int, str | None] = {}
+    if results.exists():
+        for line in results.read_text(encoding="utf-8").splitlines():
+            try:
+                index, error = json.loads(line)
+            except ValueError:  # the last line of a worker that died while writing it
+                continue
+            outcomes[index] = error
+    failed = {}
+    for index, (path, _) in enumerate(chunk):
+        if index not in outcomes:
+            _remove(path)
+            failed[path] = f"worker process died (exit code {returncode})"
+        elif outcomes[index] is not None:
+            failed[path] = outcomes[index]
+    return failed
+
+
+def _write_chunk(chunk_file: Path, results: Path) -> None:
+    """In a worker: write each item, recording each outcome (one JSON line) as it goes."""
+    write, todo = pickle.loads(chunk_file.read_bytes())
+    with results.open("a", encoding="utf-8") as out:
+        for index, (path, item) in enumerate(todo):
+            out.write(json.dumps([index, _write_one(write, path, item)]) + "\n")
+            out.flush()
 
 
 def _name(path: Path, folder: Path) -> str:
@@ -115,4 +201,4 @@ def _save(folder: Path, state: dict, keep: Iterable[str]) -> None:
 
 
 if __name__ == "__main__":
-    _write_chunk(Path(sys.argv[1]))
+    _write_chunk(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -26,6 +26,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from orchestration.contract import RETURN_DESTINATION_CODES, academic_year_start
 from orchestration.returns import layout
+from orchestration.returns.cells import set_cell_value, write_cell
 from orchestration.returns.layout import Column, Sheet
 from orchestration.returns.model import SchoolReturn
 
@@ -65,11 +66,10 @@ def _details(school_return: SchoolReturn) -> dict:
 # --- sheets ------------------------------------------------------------------------------
 
 def _start_sheet(ws, sheet: Sheet) -> None:
-    ws["A1"] = sheet.title
-    ws["A1"].font = TITLE_FONT
-    ws[f"A{layout.HINT_ROW}"] = sheet.hint
+    write_cell(ws, 1, 1, sheet.title).font = TITLE_FONT
+    write_cell(ws, layout.HINT_ROW, 1, sheet.hint)
     for index, header in enumerate(sheet.headers, start=1):
-        cell = ws.cell(layout.HEADER_ROW, index, header)
+        cell = write_cell(ws, layout.HEADER_ROW, index, header)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -97,7 +97,7 @@ def _protect(ws) -> None:
 
 def _write_value(cell, column: Column, value, locked: bool) -> None:
     if value is not None:
-        cell.value = value
+        set_cell_value(cell, value)
     cell._style = copy(_cell_style(cell.parent, column.number_format, locked))
 
 
@@ -124,8 +124,8 @@ def _write_form(ws, sheet: Sheet, values: dict) -> None:
     _start_sheet(ws, sheet)
     for column in sheet.columns:
         row = sheet.form_row(column.field)
-        ws.cell(row, 1, column.header).font = Font(bold=True)
-        ws.cell(row, 3, column.help).alignment = WRAP
+        write_cell(ws, row, 1, column.header).font = Font(bold=True)
+        write_cell(ws, row, 3, column.help).alignment = WRAP
         value_cell = ws.cell(row, 2)
         _write_value(value_cell, column, values.get(column.field), column.prefilled)
         if not column.prefilled:
@@ -154,9 +154,9 @@ def _write_table(ws, sheet: Sheet, records: list[tuple[dict, bool]]) -> None:
 
 def _write_lists(ws) -> None:
     for index, (name, codes) in enumerate(layout.CODE_LISTS.items(), start=1):
-        ws.cell(1, index, name).font = Font(bold=True)
+        write_cell(ws, 1, index, name).font = Font(bold=True)
         for row, code in enumerate(codes, start=2):
-            ws.cell(row, index, code)
+            write_cell(ws, row, index, code)
     ws.sheet_state = "hidden"
     _protect(ws)
 
@@ -200,7 +200,7 @@ def _validation_for(column: Column) -> DataValidation | None:
 
 def _write_instructions(ws, school_return: SchoolReturn) -> None:
     for row, (text, font) in enumerate(_instruction_lines(school_return), start=1):
-        cell = ws.cell(row, 1, text)
+        cell = write_cell(ws, row, 1, text)
         cell.alignment = WRAP
         if font is not None:
             cell.font = font
@@ -276,4 +276,15 @@ def save_deterministic(wb: Workbook, path: Path, stamp: dt.datetime) -> None:
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info.filename))
+            target.writestr(entry, _keep_carriage_returns(info.filename,
+                                                          source.read(info.filename)))
+
+
+def _keep_carriage_returns(part: str, data: bytes) -> bytes:
+    """A carriage return in cell text as a character reference.
+
+    openpyxl (through xml.etree) writes a CR in text as the raw byte, which every XML reader,
+    Excel included, turns into a line feed; ``&#13;`` reads back as the CR it was. (Raw CRs
+    occur only in text: attribute values are already escaped.)
+    """
+    return data.replace(b"\r", b"&#13;") if part.endswith(".xml") else data
