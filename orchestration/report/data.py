@@ -7,6 +7,7 @@ and its sections say "not yet available". Nothing here formats or suppresses fig
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -70,6 +71,16 @@ class LoadErrorCount:
     errors: int
 
 
+@dataclass(frozen=True)
+class CascadeCounts:
+    """The latest loaded Synergy extract's cascades: rows rejected because a row they depend
+    on was rejected, by file, and the children those rows belong to (bronze.synergy_extracts)."""
+
+    extract_date: dt.date
+    children: int
+    rows_by_file: dict[str, int]
+
+
 @dataclass
 class ReportData:
     gold: dict[str, Table | None]
@@ -77,6 +88,7 @@ class ReportData:
     check_history: Table | None = None
     warehouse_name: str = ""
     extract_date: dt.date | None = None  # the latest Synergy extract loaded
+    cascades: CascadeCounts | None = None
 
     def as_of(self, today: dt.date) -> dt.date:
         """The date the figures can speak for: today, or the latest extract if earlier."""
@@ -118,6 +130,23 @@ def _load_error_counts(con: duckdb.DuckDBPyConnection) -> list[LoadErrorCount]:
     return [LoadErrorCount(*row) for row in rows]
 
 
+def _cascade_counts(con: duckdb.DuckDBPyConnection) -> CascadeCounts | None:
+    cur = con.execute(
+        "select * from bronze.synergy_extracts where status = 'loaded'"
+        " order by extract_date desc limit 1"
+    )
+    found = cur.fetchall()
+    if not found:
+        return None
+    row = dict(zip((d[0] for d in cur.description), found[0]))
+    files = json.loads(row.get("file_counts") or "{}")
+    return CascadeCounts(
+        row["extract_date"],
+        row.get("persons_cascaded") or 0,
+        {name: counts.get("cascaded", 0) for name, counts in files.items()},
+    )
+
+
 def _latest_extract(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     row = con.execute(
         "select max(extract_date) from bronze.synergy_extracts where status = 'loaded'"
@@ -141,9 +170,10 @@ def load_report_data(warehouse_path: Path) -> ReportData:
             else None
         )
         extract = _latest_extract(con) if ("bronze", "synergy_extracts") in present else None
+        cascades = _cascade_counts(con) if extract else None
     finally:
         con.close()
-    return ReportData(gold, errors, history, Path(warehouse_path).name, extract)
+    return ReportData(gold, errors, history, Path(warehouse_path).name, extract, cascades)
 
 
 def report_year(years: set[str], today: dt.date) -> str | None:

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from orchestration.contract import AREAS_BY_DISTRICT, academic_year_start
-from orchestration.report.data import REPORT_GOLD_TABLES, ReportData, report_year
+from orchestration.report.data import REPORT_GOLD_TABLES, CascadeCounts, ReportData, report_year
 from orchestration.report.disclosure import (
     NOT_APPLICABLE_CELL,
     NOT_AVAILABLE_CELL,
@@ -150,7 +150,7 @@ def _data_quality_section(data: ReportData, pub: PublishedYear | None) -> Sectio
     section = Section(
         "data-quality",
         "Data-quality caveats",
-        "bronze.load_errors, quality.check_history, gold tables",
+        "bronze.load_errors, bronze.synergy_extracts, quality.check_history, gold tables",
     )
     missing = [t for t in REPORT_GOLD_TABLES if data.table(t) is None]
     if missing:
@@ -205,8 +205,30 @@ def _data_quality_section(data: ReportData, pub: PublishedYear | None) -> Sectio
         )
     else:
         section.blocks.append(Note("No load errors were recorded (bronze.load_errors).", "info"))
+    if data.cascades:
+        section.blocks.append(_cascades_block(data.cascades))
     section.blocks.append(_check_history_block(data))
     return section
+
+
+def _cascades_block(cascades: CascadeCounts):
+    """Children whose records left the figures because a row they depend on was rejected.
+    Counts of children and their records: disclosure control applies (1-4 shown as c)."""
+    extract = f"Synergy extract of {cascades.extract_date:%d %B %Y}"
+    files = {name: n for name, n in cascades.rows_by_file.items() if n}
+    if not cascades.children and not files:
+        return Note(f"No records left the figures through a cascade in the {extract}.",
+                    "info")
+    rows = [TableRow([text_cell("Children with records removed"),
+                      count_cell(cascades.children)], "total")]
+    rows += [TableRow([text_cell(f"{name} rows"), count_cell(n)]) for name, n in files.items()]
+    return HtmlTable(
+        [Column("Left the figures through a cascade", False), Column("Count")],
+        rows,
+        f"Children whose records left the figures through a cascade, {extract}: rows rejected"
+        " because a row they depend on was rejected (each error in bronze.load_errors names"
+        " that row)",
+    )
 
 
 def _check_history_block(data: ReportData):
