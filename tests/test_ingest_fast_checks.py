@@ -97,3 +97,39 @@ def test_rows_keep_their_problems_in_row_order_with_duplicates_and_bad_values():
         {"id": "4", "n": None, "_row_number": 6}]
     assert (checked.rows_landed, checked.rows_rejected) == (5, 2)
     assert checked.rejected.to_pylist() == [{"id": "1", "n": "6", "_row_number": 4}]
+
+
+@pytest.mark.parametrize("kind", ["upn", "int", "decimal", "urn", "date", "code"])
+def test_an_optional_value_is_blanked_exactly_when_the_rules_reject_it(kind):
+    """Column-wise checks and row rules agree on what is blanked: every value check_value
+    rejects becomes NULL with one warning on its row, every other value is kept as it is,
+    and no row is lost."""
+    field = contract.Field("v", kind, codes=("A", "B"))
+    values = {"upn": random_upns(3_000), "date": ["01/02/2024", "31/02/2024", "2024-02-29",
+                                                   "2023-02-29", "1/2/2024", "soon"],
+              "code": ["A", "b", "C", ""]}.get(kind, NUMBERS)
+    source = contract.CsvSource("t", "t.csv", key=("id",),
+                                fields=(contract.Field("id", "int", required=True), field))
+    records = [(i + 2, [str(i), value]) for i, value in enumerate(values)]
+    checked = check_rows(RawCsv(["id", "v"], records, "utf-8"), {"id": 0, "v": 1}, source, CTX)
+    stripped = [value.strip() or None for value in values]
+    rejected = {i + 2 for i, value in enumerate(stripped)
+                if value is not None and check_value(value, field, source, CTX)}
+    assert checked.rows_accepted == len(values) and checked.rows_rejected == 0
+    assert {p.row_number for p in checked.problems} == rejected
+    assert {p.severity for p in checked.problems} <= {"warning"}
+    assert checked.accepted_values("v") == [
+        None if i + 2 in rejected else value for i, value in enumerate(stripped)]
+
+
+def test_a_upn_too_short_to_hold_an_la_number_is_reported_not_a_crash():
+    """DuckDB may evaluate every term of the UPN condition: 'A' has no characters 2-4, and
+    casting them stopped the whole file (a ConversionException) before TRY_CAST."""
+    source = contract.CsvSource("t", "t.csv", key=("id",), fields=(
+        contract.Field("id", "int", required=True), contract.Field("upn", "upn")))
+    raw = RawCsv(["id", "upn"], [(2, ["1", "A"]), (3, ["2", upn.calc_check_digit(
+        "886200100001") + "886200100001"])], "utf-8")
+    checked = check_rows(raw, {"id": 0, "upn": 1}, source, CTX)
+    assert [(p.row_number, p.rule, p.severity) for p in checked.problems] == [
+        (2, "invalid_upn", "warning")]
+    assert checked.rows_accepted == 2

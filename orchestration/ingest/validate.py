@@ -445,7 +445,7 @@ def _fast_check_sql(f: contract.Field) -> str | None:
     if f.kind == "upn":
         la_numbers = ", ".join(str(n) for n in sorted(upn_rule._la_numbers))
         return (f"regexp_full_match(v, '[A-Z][0-9]{{11}}[A-HJ-NPQRT-Z0-9]')"
-                f" AND CAST(v[2:4] AS INTEGER) IN ({la_numbers})"
+                f" AND TRY_CAST(v[2:4] AS INTEGER) IN ({la_numbers})"
                 f" AND v[1] = '{_UPN_ALPHABET}'[(({_UPN_CHECK}) % 23) + 1]")
     return None
 
@@ -458,7 +458,9 @@ def _unproven_values(con: duckdb.DuckDBPyConnection, column: pa.Array,
     if condition is None or not len(distinct):
         return distinct
     candidates = pa.table({"v": distinct})  # noqa: F841 - DuckDB reads it by name
-    query = f"SELECT v FROM candidates WHERE NOT ({condition})"
+    # DuckDB need not stop at the first false AND term, so no term may raise on a value the
+    # others reject (TRY_CAST); a NULL verdict vouches for nothing
+    query = f"SELECT v FROM candidates WHERE NOT coalesce(({condition}), false)"
     return con.sql(query).to_arrow_table().column("v")
 
 
