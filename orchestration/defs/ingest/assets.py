@@ -31,7 +31,12 @@ def _run_ingestion(
     from orchestration.ingest import IngestFailed, ensure_bronze_schema
     from orchestration.ingest.runner import record_unread
     from orchestration.pseudonymise import PseudonymKeyError, resolve_key
+    from orchestration.run_lock import RefreshAlreadyRunning, hold_refresh_lock
 
+    try:  # one refresh at a time (DuckDB has one writer): fail at once, never inside DuckDB
+        hold_refresh_lock(warehouse.path, context.run_id)
+    except RefreshAlreadyRunning as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
     try:  # before any identifier reaches bronze, not at the dbt step after it
         resolve_key(folders.landing_dir())
     except PseudonymKeyError as exc:
