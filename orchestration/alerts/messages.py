@@ -5,8 +5,10 @@ its failed steps. Grouping per run keeps a bad night to one email and one post.
 
 No personal data: alerts carry asset keys, check names, severities, step keys, exception
 class names and metadata values that are numbers or short lower-case labels (see
-``safe_counts``). Check descriptions, error messages and free text are never included; the
-run link leads to the details for those allowed to see them.
+``safe_counts``), and the landing paths of unreadable school returns (a file name under
+``school_returns/`` names a school's workbook, not a person). Check descriptions, error
+messages and free text are never included; the run link leads to the details for those
+allowed to see them.
 
 Webhook payloads (``render_webhook_payload``), chosen by ``SEND_ALERT_WEBHOOK_FORMAT``:
 
@@ -41,6 +43,10 @@ _LABEL = re.compile(r"^[a-z][a-z0-9_.\-]{0,39}$")
 # two ("observed_value" of an aggregate check is a useful count); labels for all of them.
 _SAMPLE_KEY_WORDS = ("sample", "example")
 _ROW_KEY_WORDS = ("value", "row", "record")
+# Landing paths of unreadable school returns, "; "-separated
+# (orchestration/quality/unreadable_returns.py).
+RETURN_FILES_KEY = "unreadable_return_files"
+_RETURN_FILE = re.compile(r"^school_returns/[^\x00-\x1f\x7f]{1,250}$")
 
 
 @dataclass(frozen=True)
@@ -83,8 +89,10 @@ def safe_counts(metadata: Mapping[str, object]) -> dict[str, int | float | bool 
         k: v for k, v in items if isinstance(v, (bool, int, float)) and not _names_sample(k)
     }
     labels = {k: v for k, v in items if isinstance(v, str) and _is_safe_label(k, v)}
+    files = {k: v for k, v in items if k == RETURN_FILES_KEY and isinstance(v, str)
+             and all(_RETURN_FILE.match(name) for name in v.split("; "))}
     # Counts matter most, so they go first when a check reports more than fits.
-    return dict(list({**numbers, **labels}.items())[:MAX_COUNTS_PER_FINDING])
+    return dict(list({**numbers, **labels, **files}.items())[:MAX_COUNTS_PER_FINDING])
 
 
 def _names_sample(key: str) -> bool:
