@@ -12,15 +12,29 @@ import sys
 
 import dagster as dg
 import duckdb
+from dagster._core.utils import make_new_run_id
 
+from orchestration.alerts.config import load_settings
+from orchestration.alerts.messages import run_url
 from orchestration.instance import ensure_dagster_home
 from orchestration.defs.quality.history import HISTORY_JOB_NAME
+from orchestration.ingest.registry import utc_now
 from orchestration.jobs import OUTBOX_JOB_NAME, REFRESH_JOB_NAME
+from orchestration.run_console import (
+    all_problems_sql,
+    processed_files,
+    render_file_summary,
+    top_problems,
+)
+from orchestration.run_launcher import worker_tags
+from orchestration.run_lock import RefreshAlreadyRunning, hold_refresh_lock
 from orchestration.settings import Paths
 
 
 # The console shows INFO and above; every event is still in the instance (see the UI).
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# Exit status when another refresh holds the lock (EX_TEMPFAIL: try again later).
+EXIT_ALREADY_RUNNING = 75
 
 
 def gold_row_counts(warehouse) -> dict[str, int]:
@@ -45,30 +59,59 @@ def failed_checks(result) -> list[str]:
     ]
 
 
+def file_summary(paths: Paths, started, refresh_run_id: str) -> list[str]:
+    """The per-file outcome of this run (orchestration/run_console.py)."""
+    with duckdb.connect(str(paths.warehouse), read_only=True) as con:
+        audit_tables = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'bronze'"
+            " and table_name in ('file_registry', 'load_errors')"
+        ).fetchall()[0][0]
+        if audit_tables < 2:  # the run stopped before ingestion
+            return []
+        files = processed_files(con, started)
+        problems, total = top_problems(con, started)
+    see_all = [
+        f"SQL (read-only, on {paths.warehouse}): {all_problems_sql(started)}",
+        f"report, data-quality appendix: {paths.report / 'index.html'}",
+        f"Dagster UI (make ui): {run_url(load_settings().ui_base_url, refresh_run_id)}",
+    ]
+    return render_file_summary(files, problems, total, see_all)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the platform's jobs once, in this process.")
     parser.add_argument("--only", choices=("refresh", "outbox"),
                         help="run only the nightly refresh (and its check history) or the outbox")
     only = parser.parse_args(argv).only
     home = ensure_dagster_home()
+    paths = Paths.from_env()
+    first_run_id = make_new_run_id()
+    try:  # before anything is loaded or opened: a second `make run` stops here, in one line
+        hold_refresh_lock(paths.warehouse, first_run_id)
+    except RefreshAlreadyRunning as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
+    started = utc_now()
     from orchestration.definitions import defs
 
-    paths = Paths.from_env()
     definitions = defs()
 
-    def run(job_name: str):
+    def run(job_name: str, run_id: str | None = None):
+        run_id = run_id or make_new_run_id()
+        hold_refresh_lock(paths.warehouse, run_id)  # this process holds it: records the run
         return definitions.resolve_job_def(job_name).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET
+            instance=instance, raise_on_error=False, run_config=QUIET, run_id=run_id,
+            tags=worker_tags(),
         )
 
     with dg.DagsterInstance.get() as instance:
         result = outbox = None
         if only != "outbox":
-            result = run(REFRESH_JOB_NAME)
+            result = run(REFRESH_JOB_NAME, first_run_id)
             # What the daemon's run-status sensors do after a scheduled run: record every check.
             run(HISTORY_JOB_NAME)
         if only == "outbox" or (only is None and result.success):
-            outbox = run(OUTBOX_JOB_NAME)
+            outbox = run(OUTBOX_JOB_NAME, first_run_id if only == "outbox" else None)
     if result is None:
         print(f"outbox run {outbox.run_id}: {'succeeded' if outbox.success else 'FAILED'}")
         print(f"school outbox  : {paths.outbox}")
@@ -90,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"report         : {paths.report}")
     print(f"school outbox  : {paths.outbox}")
     print(f"Dagster home   : {home}  (make ui, then http://127.0.0.1:3000)")
+    if paths.warehouse.exists():  # last, so what went wrong is what the console ends with
+        for line in file_summary(paths, started, result.run_id):
+            print(line)
     return 0 if result.success and (outbox is None or outbox.success) else 1
 
 
