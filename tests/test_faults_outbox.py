@@ -320,9 +320,11 @@ def build_silver(warehouse: Path, landing: Path, root: Path) -> None:
 
 def run_outbox(sample: dict, outbox: Path, taken: tuple[Path, ...] = ()):
     """The outbox assets through Dagster; each path in ``taken`` is made a directory first,
-    so that workbook cannot be written. Returns the result, metadata, checks and log."""
+    so that workbook cannot be written. Returns the result, metadata, checks, the warnings
+    logged and what the alert sensor finds in the run."""
     import dagster as dg
 
+    from orchestration.defs.alerts.sensors import failed_check_findings
     from orchestration.defs.outbox.assets import return_feedback, return_templates
     from orchestration.resources import FoldersResource, WarehouseResource
 
@@ -341,7 +343,7 @@ def run_outbox(sample: dict, outbox: Path, taken: tuple[Path, ...] = ()):
               for evaluation in result.get_asset_check_evaluations()}
     warnings = [entry.user_message for entry in instance.all_logs(result.run_id)
                 if entry.level == 30 and entry.dagster_event is None]
-    return result, metadata, checks, warnings
+    return result, metadata, checks, warnings, failed_check_findings(instance, result.run_id)
 
 
 def feedback_files(outbox: Path) -> list[Path]:
@@ -356,8 +358,8 @@ def outbox_run(hostile_warehouse, tmp_path_factory):
 
 def test_a_250_character_return_name_gets_a_capped_unique_feedback_name(
         hostile_warehouse, outbox_run):
-    outbox, result, metadata, checks, warnings = outbox_run
-    assert result.success and warnings == []
+    outbox, result, metadata, checks, warnings, alerts = outbox_run
+    assert result.success and warnings == [] and alerts == []
     files = feedback_files(outbox)
     assert len(files) == len(hostile_warehouse["received"]) == 41  # 35 sample + 4 + 2 long
     assert metadata["return_feedback"]["files_written"] == 41
@@ -401,7 +403,7 @@ def test_a_workbook_that_cannot_be_written_is_reported_and_stops_nothing(
     template = next(first.glob("templates/*/*.xlsx"))
     outbox = tmp_path / "outbox"
     taken = (outbox / ordinary.relative_to(first), outbox / template.relative_to(first))
-    result, metadata, checks, warnings = run_outbox(hostile_warehouse, outbox, taken)
+    result, metadata, checks, warnings, alerts = run_outbox(hostile_warehouse, outbox, taken)
     assert result.success
     feedback_name = ordinary.relative_to(first).as_posix()
     template_name = template.relative_to(first).as_posix()
@@ -416,6 +418,11 @@ def test_a_workbook_that_cannot_be_written_is_reported_and_stops_nothing(
         assert not check.passed and check.severity.value == "WARN"
         assert check.metadata["failed_files"].value == {name: "IsADirectoryError: Is a directory"}
         assert any(name in line for line in warnings)
+    # what the alert sensor sends: counts only, no file names
+    assert sorted((a.asset, a.check, a.severity, a.counts["files_failed"]) for a in alerts) == [
+        ("outbox/return_feedback", "every_workbook_written", "WARN", 1),
+        ("outbox/return_templates", "every_workbook_written", "WARN", 1)]
+    assert not any("xlsx" in str(a.counts) for a in alerts)
     others = {p.relative_to(first) for p in feedback_files(first)} - {Path(feedback_name)}
     assert {p.relative_to(outbox) for p in feedback_files(outbox) if p.is_file()} == others
     templates = {p.relative_to(first) for p in first.glob("templates/*/*.xlsx")}
