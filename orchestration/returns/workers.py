@@ -16,8 +16,9 @@ Dagster's run worker imports far too much to fork or re-import. Requests (a path
 its own fd 1 at stderr so nothing a library prints can corrupt a reply.
 
     with ReturnReaders() as readers:
-        for file, read in readers.read_in_order(files, lambda f: f.path):
-            parsed = read.result()  # ParsedReturn, or raises ReturnStructureError
+        tickets = [readers.submit(path) for path in paths]  # read while the caller goes on
+        for ticket in tickets:
+            parsed = ticket.result()  # a ParsedReturn, or raises ReturnStructureError
 
 ``InProcessReaders`` has the same interface and reads in the calling process with no limits
 (the benchmark's baseline; never for files from outside).
@@ -37,7 +38,6 @@ import traceback
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TypeVar
 
 MiB = 1024 * 1024
 # Address space (RLIMIT_AS) of each worker: an idle worker maps ~160 MB, reading a 10,000-row
@@ -47,13 +47,10 @@ READ_TIMEOUT_S = 60.0  # per workbook; a realistic return takes ~10 ms, 10,000 r
 START_TIMEOUT_S = 120.0  # a worker's imports, on a busy machine
 STOP_TIMEOUT_S = 5.0
 MAX_WORKERS = 4  # never more than the machine's cores
-READ_AHEAD_PER_WORKER = 4  # workbooks taken from the input ahead of the one being returned
+QUEUED_PER_WORKER = 2  # workbooks sent to a worker at once, so it never waits for the caller
 
 _LENGTH = struct.Struct("!Q")
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-
-T = TypeVar("T")
-
 
 class WorkbookReadFailed(RuntimeError):
     """The reader hit an unexpected error (a bug, not the workbook): the traceback is here."""
@@ -113,6 +110,21 @@ def read_here(path: Path, guarded: bool = True) -> WorkbookRead:
         return WorkbookRead(failure=traceback.format_exc())
 
 
+class Ticket:
+    """A workbook handed to a reader; ``result()`` waits for it."""
+
+    def __init__(self, path: Path, readers=None, outcome: WorkbookRead | None = None):
+        self.path = path
+        self.outcome = outcome
+        self._readers = readers
+
+    def result(self):
+        """The ParsedReturn; raises ReturnStructureError (refused) or WorkbookReadFailed."""
+        while self.outcome is None:
+            self._readers._wait(block=True)
+        return self.outcome.result()
+
+
 class InProcessReaders:
     """The plain reader in the calling process: no limits, no isolation. For the benchmark's
     baseline and for trusted files only."""
@@ -123,14 +135,13 @@ class InProcessReaders:
     def __exit__(self, *exc_info) -> None:
         return None
 
-    def read_in_order(self, items: Iterable[T],
-                      path_of: Callable[[T], Path] = Path) -> Iterator[tuple[T, WorkbookRead]]:
-        for item in items:
-            yield item, read_here(path_of(item), guarded=False)
+    def submit(self, path: Path) -> Ticket:
+        return Ticket(Path(path), outcome=read_here(Path(path), guarded=False))
 
 
 class ReturnReaders:
-    """A pool of worker processes reading workbooks (see the module docstring)."""
+    """A pool of worker processes reading workbooks (see the module docstring). Workers start
+    at the first ``submit`` (none on a night with no new workbook) and stop on ``close``."""
 
     def __init__(self, workers: int | None = None,
                  memory_limit: int = WORKER_MEMORY_LIMIT_BYTES,
@@ -138,9 +149,10 @@ class ReturnReaders:
         self.max_workers = workers or min(os.cpu_count() or 1, MAX_WORKERS)
         self.memory_limit = memory_limit
         self.timeout = timeout
-        self._workers: list[_Worker] = []
-        self._selector = selectors.DefaultSelector()
         self.started = 0  # worker processes started, replacements included
+        self._workers: list[_Worker] = []
+        self._waiting: deque[Ticket] = deque()
+        self._selector = selectors.DefaultSelector()
 
     def __enter__(self):
         return self
@@ -148,49 +160,29 @@ class ReturnReaders:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    def submit(self, path: Path) -> Ticket:
+        """Queue a workbook; it is read while the caller goes on (call ``result()`` later)."""
+        ticket = Ticket(Path(path), self)
+        self._waiting.append(ticket)
+        self._wait(block=False)
+        return ticket
+
     def close(self) -> None:
         for worker in list(self._workers):
             self._retire(worker)
         self._selector.close()
 
-    def read_in_order(self, items: Iterable[T],
-                      path_of: Callable[[T], Path] = Path) -> Iterator[tuple[T, WorkbookRead]]:
-        """(item, its WorkbookRead) for each item, in input order. Items are taken from
-        ``items`` (which may be a generator doing work of its own) only a few ahead."""
-        source = iter(items)
-        waiting: deque[tuple[int, T, Path]] = deque()
-        done: dict[int, tuple[T, WorkbookRead]] = {}
-        taken = returned = 0
-        window = READ_AHEAD_PER_WORKER * self.max_workers
-        exhausted = False
-        while True:
-            while not exhausted and taken - returned < window:
-                item = next(source, _END)
-                if item is _END:
-                    exhausted = True
-                    break
-                waiting.append((taken, item, Path(path_of(item))))
-                taken += 1
-                self._dispatch(waiting)
-            self._dispatch(waiting)
-            if returned in done:
-                yield done.pop(returned)
-                returned += 1
-            elif exhausted and returned == taken:
-                return
-            else:
-                self._wait(done)
-
     # --- the pool --------------------------------------------------------------------------
 
-    def _dispatch(self, waiting: deque) -> None:
+    def _dispatch(self) -> None:
         """Send waiting workbooks to idle workers; start workers (up to the maximum) while
         more workbooks wait than workers are starting."""
-        for worker in self._workers:
-            if waiting and worker.ready and worker.job is None:
-                worker.send(*waiting.popleft(), self.timeout)
+        for depth in range(QUEUED_PER_WORKER):  # one each first, then a second each
+            for worker in self._workers:
+                if self._waiting and worker.ready and len(worker.jobs) == depth:
+                    worker.send(self._waiting.popleft(), self.timeout)
         starting = sum(not worker.ready for worker in self._workers)
-        while len(waiting) > starting and len(self._workers) < self.max_workers:
+        while len(self._waiting) > starting and len(self._workers) < self.max_workers:
             self._start()
             starting += 1
 
@@ -205,42 +197,52 @@ class ReturnReaders:
         self._workers.remove(worker)
         worker.stop()
 
-    def _wait(self, done: dict) -> None:
-        """Block until a worker replies, dies or overruns; record what happened."""
+    def _wait(self, block: bool) -> None:
+        """Take in replies (waiting for one, or a death or overrun, if ``block``), then hand
+        out more work."""
+        self._dispatch()
         deadlines = [w.deadline for w in self._workers]
-        timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        if block and not deadlines:
+            raise RuntimeError("waiting for a workbook no reader process is reading")
+        timeout = max(0.0, min(deadlines) - time.monotonic()) if block else 0.0
         for key, _ in self._selector.select(timeout):
-            worker: _Worker = key.data
-            reply = worker.receive()
-            if not worker.ready:
-                if reply is None:
-                    how = worker.exit_description()
-                    self._retire(worker)
-                    raise RuntimeError(f"a workbook reader process could not start ({how})")
-                worker.ready, worker.deadline = True, float("inf")
-                continue
-            index, item = worker.job
-            if reply is None:
-                done[index] = (item, crashed(worker.exit_description()))
-                self._retire(worker)
-                continue
-            done[index] = (item, _from_reply(reply))
-            worker.job, worker.deadline = None, float("inf")
-            if reply[0] == "refused" and reply[2] == "reader_crashed":
-                self._retire(worker)  # out of memory: a fresh process for the next workbook
+            self._take_reply(key.data)
         now = time.monotonic()
         for worker in [w for w in self._workers if w.deadline <= now]:
-            if worker.job is None:
+            if not worker.jobs:
                 self._retire(worker)
                 raise RuntimeError("a workbook reader process did not start in "
                                    f"{START_TIMEOUT_S:g} s")
-            index, item = worker.job
             worker.kill()
-            done[index] = (item, timed_out(self.timeout))
-            self._retire(worker)
+            self._lost(worker, timed_out(self.timeout))
+        self._dispatch()
 
+    def _take_reply(self, worker: _Worker) -> None:
+        reply = worker.receive()
+        if not worker.ready:
+            if reply is None:
+                how = worker.exit_description()
+                self._retire(worker)
+                raise RuntimeError(f"a workbook reader process could not start ({how})")
+            worker.ready, worker.deadline = True, float("inf")
+            return
+        if reply is None:
+            self._lost(worker, crashed(worker.exit_description()))
+            return
+        ticket = worker.jobs.popleft()
+        ticket.outcome = _from_reply(reply)
+        worker.deadline = time.monotonic() + self.timeout if worker.jobs else float("inf")
+        if reply[0] == "refused" and reply[2] == "reader_crashed":
+            self._lost(worker, None)  # out of memory: a fresh process for what follows
 
-_END = object()
+    def _lost(self, worker: _Worker, outcome: WorkbookRead | None) -> None:
+        """A worker died, overran or must be replaced: the workbook it was reading gets
+        ``outcome``; the ones queued behind it, never started, go back to the front."""
+        if outcome is not None:
+            worker.jobs.popleft().outcome = outcome
+        self._waiting.extendleft(reversed(worker.jobs))
+        worker.jobs.clear()
+        self._retire(worker)
 
 
 def _from_reply(reply: tuple) -> WorkbookRead:
@@ -253,7 +255,7 @@ def _from_reply(reply: tuple) -> WorkbookRead:
 
 
 class _Worker:
-    """One worker process; ``job`` is the (index, item) it is reading, if any."""
+    """One worker process; ``jobs``: the tickets sent to it, the first being read."""
 
     def __init__(self, memory_limit: int):
         env = {**os.environ,
@@ -264,14 +266,15 @@ class _Worker:
             stdout=subprocess.PIPE, bufsize=0, env=env, close_fds=True)
         self.replies = self.process.stdout
         self.ready = False
-        self.job: tuple[int, object] | None = None
+        self.jobs: deque[Ticket] = deque()
         self.deadline = time.monotonic() + START_TIMEOUT_S
 
-    def send(self, index: int, item, path: Path, timeout: float) -> None:
-        self.job = (index, item)
-        self.deadline = time.monotonic() + timeout
+    def send(self, ticket: Ticket, timeout: float) -> None:
+        self.jobs.append(ticket)
+        if len(self.jobs) == 1:
+            self.deadline = time.monotonic() + timeout
         try:
-            _write_message(self.process.stdin, str(path))
+            _write_message(self.process.stdin, str(ticket.path))
         except (BrokenPipeError, OSError):
             pass  # the worker died: its reply reads as end of file, i.e. a crash
 
@@ -299,7 +302,7 @@ class _Worker:
 
     def stop(self) -> None:
         """An idle worker ends at the end of its input; one starting or reading is killed."""
-        if not self.ready or self.job is not None:
+        if not self.ready or self.jobs:
             self.kill()
         for stream in (self.process.stdin, self.process.stdout):
             try:
