@@ -100,15 +100,15 @@ def _run(todo: list[tuple[Path, object]], write: Callable) -> dict[Path, str]:
         for number, chunk in enumerate(chunks):
             chunk_file = Path(folder) / f"chunk-{number}.pickle"
             chunk_file.write_bytes(pickle.dumps((write, chunk)))
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", __name__, str(chunk_file), str(_results(chunk_file))],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-        for number, (process, chunk) in enumerate(zip(processes, chunks)):
+            results = Path(folder) / f"chunk-{number}.results"
+            processes.append((results, subprocess.Popen(
+                [sys.executable, "-m", __name__, str(chunk_file), str(results)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
+        for chunk, (results, process) in zip(chunks, processes):
             stderr = process.communicate()[1].decode(errors="replace")
-            if process.returncode:
-                logger.warning("outbox worker %d exited with code %d: %s", number,
+            if process.returncode:  # per-workbook errors are caught: this is the process
+                logger.warning("an outbox worker process exited with code %d: %s",
                                process.returncode, stderr[-2000:])
-            results = _results(Path(folder) / f"chunk-{number}.pickle")
             failed.update(_chunk_failures(chunk, results, process.returncode))
     return failed
 
@@ -138,10 +138,6 @@ def _remove(path: Path) -> None:
             path.unlink()
     except OSError:
         pass
-
-
-def _results(chunk_file: Path) -> Path:
-    return chunk_file.with_suffix(".results")
 
 
 def _chunk_failures(chunk: list[tuple[Path, object]], results: Path,
