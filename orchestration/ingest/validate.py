@@ -365,12 +365,15 @@ def check_rows(raw: RawCsv, columns: dict[str, int], source: contract.CsvSource,
     del good
     table = pa.table({**_blank(values, blanks, len(numbers)),
                       "_row_number": pa.array(numbers, type=pa.int32())})
-    keep = np.ones(len(numbers), dtype=bool)
-    keep[list(rejected)] = False
-    keep = pa.array(keep)
     problems = [p for number in sorted(by_row) for p in by_row[number]]
-    return Checked(len(raw.records), table.filter(keep), problems, headers, list(raw.headers),
-                   raw_rows, rejected=table.filter(pc.invert(keep)), softened=softened)
+    checked = Checked(len(raw.records), table, problems, headers, list(raw.headers), raw_rows,
+                      rejected=table.slice(0, 0), softened=softened)
+    if rejected:
+        keep = np.ones(len(numbers), dtype=bool)
+        keep[list(rejected)] = False
+        checked.accepted = table.filter(pa.array(keep))
+        checked.rejected = table.filter(pa.array(~keep))
+    return checked
 
 
 def _blank(values: dict[str, pa.Array], blanks: dict[str, list[int]],
