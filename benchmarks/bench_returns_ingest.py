@@ -101,6 +101,7 @@ def main() -> None:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures))  # last line: read by benchmarks/run.py
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ TARGETS = [
     ("full_refresh_s", 1, 60), ("nochange_refresh_s", 1, 20), ("peak_rss_mb", 1, 2048),
     ("full_refresh_s", 25, 600), ("peak_rss_mb", 25, 6144), ("ratio_to_lower_bound", 25, 1.5),
     ("storage_growth_unchanged_night_pct", None, 1.0), ("bi_query_p95_ms", None, 50),
+    ("returns_limits_overhead_pct", 1, 5.0),
 ]
 
 
@@ -107,6 +108,10 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
                                  "--landing", str(land), "--workdir", str(folder / "lower_bound"),
                                  "--compiled-manifest", str(manifest),
                                  "--reference-from", str(folder / "warehouse.duckdb")])
+    # School-return ingestion with the workbook limits (guard + workers) and without.
+    returns = step("returns_ingest", [PYTHON, str(REPO_ROOT / "benchmarks/bench_returns_ingest.py"),
+                                      "--landing", str(land), "--repeats", "3" if scale <= 1 else "1"])
+    returns_detail = _last_json_line(returns.log) if returns.ok else None
     nochange = refresh("nochange")
     nochange_outbox = outbox("nochange")
 
@@ -148,6 +153,10 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
         "lower_bound_s": lower.wall_s,
         "lower_bound_detail": _last_json_line(lower.log) if lower.ok else None,
         "ratio_to_lower_bound": round(full.wall_s / lower.wall_s, 2) if lower.ok else None,
+        "returns_ingest_s_before": (returns_detail or {}).get("returns_ingest_s_before"),
+        "returns_ingest_s_after": (returns_detail or {}).get("returns_ingest_s_after"),
+        "returns_limits_overhead_pct": (returns_detail or {}).get("overhead_pct"),
+        "returns_ingest": returns_detail,
         "storage_growth_unchanged_night_pct": round(100 * growth / night_bytes, 3),
         "storage_growth_unchanged_night_bytes": round(growth),
         "storage_growth_used_blocks_pct": round(100 * used_growth / night_bytes, 3),
