@@ -14,7 +14,8 @@ W5  a workbook that passes the guard (its dimension says A1:K93) but has a cell 
     reader_crashed, the pool starts a new worker and the next workbooks are read
 W6  a cell at CZ20000 under a small declared dimension: read within memory, then refused by
     the reader's own area cap (sheet_too_large)
-W7  a reader that never returns (a FIFO that nobody writes): reader_timeout, then a new worker
+W7  a reader that never returns (a FIFO that nobody writes): reader_timeout, then a new worker;
+    and a worker stuck like that dies with its parent when the parent is killed with SIGKILL
 W8  through ingest_school_returns into a real DuckDB file: good and hostile workbooks in one
     landing folder; exact registry, load_errors and return_submissions outcomes; the good
     returns load in full and the process running the ingest is still alive
@@ -29,6 +30,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -273,6 +278,44 @@ def test_workers_start_only_when_there_is_a_workbook_and_stop_on_close(tmp_path)
         assert len(ticket.result().pupils) == 3
         processes = [worker.process for worker in readers._workers]
     assert processes and all(process.poll() is not None for process in processes)
+
+
+PARENT = """
+import sys
+from pathlib import Path
+from orchestration.returns.workers import ReturnReaders
+readers = ReturnReaders(workers=1)
+readers.submit(Path(sys.argv[1]))
+readers._wait(block=False)
+while not readers._workers[0].ready:
+    readers._wait(block=False)
+print(readers._workers[0].process.pid, flush=True)
+readers._workers[0].process.wait()
+"""
+
+
+def test_a_worker_stuck_in_a_read_dies_with_a_parent_killed_by_sigkill(tmp_path):
+    """A run killed with kill -9 while a worker is stuck (here: on a FIFO) leaves no worker."""
+    stuck = tmp_path / "stuck.xlsx"
+    os.mkfifo(stuck)
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(stuck)], stdout=subprocess.PIPE,
+                              text=True)
+    worker_pid = int(parent.stdout.readline())
+    assert _alive(worker_pid)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 # --- through the ingestion, into a real warehouse file -----------------------------------------

@@ -51,6 +51,7 @@ QUEUED_PER_WORKER = 2  # workbooks sent to a worker at once, so it never waits f
 
 _LENGTH = struct.Struct("!Q")
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+_WORKER_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "RUST_BACKTRACE")
 
 class WorkbookReadFailed(RuntimeError):
     """The reader hit an unexpected error (a bug, not the workbook): the traceback is here."""
@@ -258,11 +259,13 @@ class _Worker:
     """One worker process; ``jobs``: the tickets sent to it, the first being read."""
 
     def __init__(self, memory_limit: int):
-        env = {**os.environ,
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(_PACKAGE_ROOT),
-                                                           os.environ.get("PYTHONPATH")]))}
+        # No secrets in a process that parses files from outside: only what Python needs.
+        env = {name: os.environ[name] for name in _WORKER_ENV if name in os.environ}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT),
+                                                          os.environ.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__, str(memory_limit)], stdin=subprocess.PIPE,
+            [sys.executable, "-m", __name__, str(memory_limit), str(os.getpid())],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, bufsize=0, env=env, close_fds=True)
         self.replies = self.process.stdout
         self.ready = False
@@ -342,10 +345,11 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
 
 # --- the worker process --------------------------------------------------------------------
 
-def _serve(memory_limit: int) -> None:
+def _serve(memory_limit: int, parent: int) -> None:
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    _end_with_parent(parent)
     replies = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # whatever a library prints goes to stderr, never into a reply
     from orchestration.returns import guard, reader  # noqa: F401 - imported once, up front
@@ -364,8 +368,22 @@ def _serve(memory_limit: int) -> None:
             return  # after a MemoryError the parent starts a fresh worker
 
 
+def _end_with_parent(parent: int) -> None:
+    """Linux: a worker is killed when the process that started it dies (even by kill -9), so
+    a stuck read never outlives its run. Elsewhere it ends at the end of its input."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # it died before prctl
+            os._exit(0)
+    except (OSError, AttributeError):
+        pass
+
+
 if __name__ == "__main__":
     try:
-        _serve(int(sys.argv[1]))
+        _serve(int(sys.argv[1]), int(sys.argv[2]))
     except (BrokenPipeError, KeyboardInterrupt):
         pass  # the parent stopped reading: nothing to report to
