@@ -226,6 +226,22 @@ def test_files_that_are_not_workbooks_keep_their_rules(tmp_path, make, rule):
     assert refusal(path)[0] == rule
 
 
+@pytest.mark.parametrize("part, damage", [
+    ("xl/workbook.xml", lambda xml: xml + b"<junk/>"),
+    ("xl/workbook.xml", lambda xml: xml.replace(b"<sheets>", b"<sheets>&nbsp;", 1)),
+    ("xl/_rels/workbook.xml.rels",
+     lambda xml: xml.replace(b"<Relationship ", b'<Relationship a="1" a="2" ', 1)),
+])
+def test_package_xml_that_only_calamine_accepts_is_a_damaged_workbook(tmp_path, part, damage):
+    """calamine reads these; the stricter XML parser that finds error cells did not, and its
+    exception failed the whole ingest (retried, and failing, every night)."""
+    path = rebuilt(good_workbook(tmp_path / "src.xlsx"), tmp_path / "damaged.xlsx",
+                   {part: damage})
+    assert refusal(path) == ("damaged_workbook", (
+        "the workbook is damaged or incomplete (it may have been cut short while saving or "
+        "uploading): save it again in Excel and resend it"))
+
+
 def test_the_reader_caps_the_area_it_read_when_the_dimension_lies(tmp_path):
     path = far_cell(tmp_path, address="CZ20000")
     guard.check_workbook(path)  # the declared dimension is the template's

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -590,10 +591,18 @@ _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
 
 
 def _error_cells(path: Path, sheet_name: str) -> dict[tuple[int, int], str]:
-    """(row, column) -> error code of each error cell in the sheet, both 1-based."""
-    with zipfile.ZipFile(path) as archive:
-        part = _sheet_part(archive, sheet_name)
-        xml = archive.read(part) if part else b""
+    """(row, column) -> error code of each error cell in the sheet, both 1-based.
+
+    The package XML is parsed here by ElementTree, which is stricter than calamine: what it
+    refuses (junk after the root element, duplicate attributes, bad characters) is a damaged
+    workbook, like anything else the reader cannot parse."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_part(archive, sheet_name)
+            xml = archive.read(part) if part else b""
+    except (ElementTree.ParseError, zipfile.BadZipFile, KeyError, EOFError,
+            zlib.error) as error:
+        raise ReturnStructureError(DAMAGED, "damaged_workbook") from error
     if not any(marker in xml for marker in _ERROR_TYPE):
         return {}
     found = {}
