@@ -163,6 +163,22 @@ def test_declared_dimension_bomb_is_refused_before_reading(tmp_path):
         "columns); a return's sheets have at most 10,000 rows and 100 columns: " + RESEND))
 
 
+def test_a_sheet_moved_to_another_part_name_is_still_checked(tmp_path):
+    """Parts are told by their root element: a worksheet filed as xl/data/p.bin (the
+    workbook's relationships point there) is still a worksheet."""
+    source = dimension_bomb(tmp_path)
+    with zipfile.ZipFile(source) as old:
+        parts = {info.filename: old.read(info) for info in old.infolist()}
+    parts["xl/data/p.bin"] = parts.pop(PUPILS_PART)
+    rels = "xl/_rels/workbook.xml.rels"
+    parts[rels] = parts[rels].replace(b"worksheets/sheet4.xml", b"data/p.bin")
+    moved = tmp_path / "moved.xlsx"
+    with zipfile.ZipFile(moved, "w", zipfile.ZIP_DEFLATED) as new:
+        for name, data in parts.items():
+            new.writestr(name, data)
+    assert refusal(moved) == refusal(source)
+
+
 @pytest.mark.parametrize("ref, refused", [
     ("A1:K10000", False), ("A1:CV93", False), ("A1:K10001", True), ("A1:CW93", True),
     ("$A$1:$XFD$1048576", True), ("XFD1048576", True),

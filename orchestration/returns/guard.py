@@ -23,9 +23,12 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from openpyxl.utils import column_index_from_string
+
 from orchestration.returns import layout
 from orchestration.returns.reader import (
-    DAMAGED, RESEND_SMALLER, ReturnStructureError, check_file_signature, sheet_parts,
+    DAMAGED, PASSWORD_PROTECTED, RESEND_SMALLER, ReturnStructureError, check_file_signature,
+    sheet_parts,
 )
 
 MiB = 1024 * 1024
@@ -41,18 +44,18 @@ MAX_PART_BYTES = 64 * MiB  # any one part, uncompressed (10,000 full rows: ~5 MB
 MAX_TOTAL_BYTES = 256 * MiB  # all parts together, uncompressed
 MAX_COMPRESSION_RATIO = 100  # uncompressed / compressed; template XML is ~3-10
 RATIO_CHECKED_FROM_BYTES = 1 * MiB  # small parts may compress oddly well: harmless
-MAX_SHARED_STRINGS_BYTES = 32 * MiB  # xl/sharedStrings.xml, uncompressed
+MAX_SHARED_STRINGS_BYTES = 32 * MiB  # the shared strings part (<sst>), uncompressed
 MAX_SHARED_STRINGS = MAX_SHEET_ROWS * MAX_SHEET_COLUMNS  # distinct texts the sheets could hold
 
 HEADER_BYTES = 16 * 1024  # how much of a part's XML is read to find its header element
-PACKED_BYTES = 512  # packed bytes inflated first: a header is a few hundred bytes
+PACKED_BYTES = 512  # packed bytes inflated per part: a header is a few hundred bytes
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # zip local file header, up to the two lengths
-_STRING_ITEM = re.compile(rb"<(?:\w+:)?si\b")
+_WORKSHEET = re.compile(rb"<(?:\w+:)?worksheet\b")
+_SHARED_STRINGS = re.compile(rb"<(?:\w+:)?sst\b")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=[\"']([^\"']*)[\"']")
 _SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b")
 _STRING_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\buniqueCount=[\"'](\d+)[\"']")
 _CELL = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})")
-
 
 
 def check_workbook(path: Path) -> None:
@@ -65,7 +68,7 @@ def check_workbook(path: Path) -> None:
     try:
         with path.open("rb") as handle, zipfile.ZipFile(handle) as archive:
             _check_directory(archive.infolist())
-            _check_sheets(archive, handle)
+            _check_parts(archive, handle)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError,
             NotImplementedError, zlib.error) as error:
         raise ReturnStructureError(DAMAGED, "damaged_workbook") from error
@@ -88,68 +91,54 @@ def _check_directory(parts: list[zipfile.ZipInfo]) -> None:
         if part.file_size > MAX_PART_BYTES:
             raise _too_large(f"its part {_quoted(part.filename)} unpacks to "
                              f"{_mb(part.file_size)}; the limit is {_mb(MAX_PART_BYTES)}")
-        if _is_shared_strings(part.filename) and part.file_size > MAX_SHARED_STRINGS_BYTES:
-            raise _too_large(f"its text cells take {_mb(part.file_size)}; the limit is "
-                             f"{_mb(MAX_SHARED_STRINGS_BYTES)}")
     if total > MAX_TOTAL_BYTES:
         raise _too_large(f"it unpacks to {_mb(total)}; the limit is {_mb(MAX_TOTAL_BYTES)}")
 
 
-def _check_sheets(archive: zipfile.ZipFile, handle) -> None:
-    """Each worksheet's declared dimension, and the shared strings' declared count."""
+def _check_parts(archive: zipfile.ZipFile, handle) -> None:
+    """Every part is told by its root element, not its name (the workbook's relationships
+    can point anywhere): a worksheet's declared dimension, the shared strings' size and
+    declared count."""
     for part in archive.infolist():
-        name = part.filename
-        if _is_worksheet(name):
-            match = _in_header(archive, handle, part, _DIMENSION, _SHEET_DATA)
+        head = _start(archive, handle, part, PACKED_BYTES)
+        if _WORKSHEET.search(head):
+            match = _DIMENSION.search(head)
+            if not (match or _SHEET_DATA.search(head)) and len(head) < part.file_size:
+                match = _DIMENSION.search(_start(archive, handle, part, None))  # long header
             if match:
-                _check_dimension(archive, name, match.group(1).decode("ascii", "replace"))
-        elif _is_shared_strings(name):
-            match = _in_header(archive, handle, part, _STRING_COUNT, _STRING_ITEM)
-            if match and int(match.group(1)) > MAX_SHARED_STRINGS:
-                raise _too_large(f"it declares {int(match.group(1)):,} different texts; the "
+                _check_dimension(archive, part.filename, match.group(1).decode("ascii", "replace"))
+        elif _SHARED_STRINGS.search(head):
+            count = _STRING_COUNT.search(head)
+            if part.file_size > MAX_SHARED_STRINGS_BYTES:
+                raise _too_large(f"its text cells take {_mb(part.file_size)}; the limit is "
+                                 f"{_mb(MAX_SHARED_STRINGS_BYTES)}")
+            if count and int(count.group(1)) > MAX_SHARED_STRINGS:
+                raise _too_large(f"it declares {int(count.group(1)):,} different texts; the "
                                  f"limit is {MAX_SHARED_STRINGS:,}")
 
 
-def _in_header(archive: zipfile.ZipFile, handle, part: zipfile.ZipInfo, wanted: re.Pattern,
-               end: re.Pattern) -> re.Match | None:
-    """``wanted`` in the start of a part, before the element ``end`` that follows its header
-    (looking at most HEADER_BYTES in).
+def _start(archive: zipfile.ZipFile, handle, part: zipfile.ZipInfo, packed: int | None) -> bytes:
+    """Up to HEADER_BYTES from the start of a part, inflating at most ``packed`` bytes of it
+    (None: as many as it takes).
 
-    Usually one small read and a partial inflate straight from the part's local entry (a few
-    microseconds; zipfile's own reader costs many times more); zipfile streams the rare part
-    whose header is longer or that is packed another way."""
-    head = _packed_start(handle, part)
-    if head is not None:
-        found = wanted.search(head)
-        if found or end.search(head) or len(head) >= min(part.file_size, HEADER_BYTES):
-            return found
-    head = b""
-    with archive.open(part) as stream:
-        while len(head) < HEADER_BYTES:
-            chunk = stream.read(4096)
-            head += chunk
-            found = wanted.search(head)
-            if found or not chunk or end.search(head):
-                return found
-    return None
-
-
-def _packed_start(handle, part: zipfile.ZipInfo) -> bytes | None:
-    """Up to HEADER_BYTES from the start of a stored or deflated part; None if packed
-    otherwise or encrypted."""
-    if part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or part.flag_bits & 1:
-        return None
+    A small read and a partial inflate straight from the part's local entry (microseconds;
+    zipfile's own reader costs many times more); zipfile streams a part packed otherwise."""
+    if part.flag_bits & 1:
+        raise ReturnStructureError(PASSWORD_PROTECTED, "password_protected")
+    if part.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        with archive.open(part) as stream:
+            return stream.read(HEADER_BYTES)
     handle.seek(part.header_offset)
     local = handle.read(_LOCAL_HEADER.size)
     if len(local) < _LOCAL_HEADER.size or not local.startswith(b"PK\x03\x04"):
         raise zipfile.BadZipFile("bad local file header")
     name_length, extra_length = _LOCAL_HEADER.unpack(local)[-2:]
     handle.seek(part.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
-    packed = handle.read(min(part.compress_size, PACKED_BYTES))
+    data = handle.read(part.compress_size if packed is None else min(part.compress_size, packed))
     if part.compress_type == zipfile.ZIP_STORED:
-        return packed[:HEADER_BYTES]
+        return data[:HEADER_BYTES]
     try:
-        return zlib.decompressobj(-zlib.MAX_WBITS).decompress(packed, HEADER_BYTES)
+        return zlib.decompressobj(-zlib.MAX_WBITS).decompress(data, HEADER_BYTES)
     except zlib.error as error:
         raise zipfile.BadZipFile(f"bad deflate data: {error}") from error
 
@@ -158,20 +147,13 @@ def _check_dimension(archive: zipfile.ZipFile, part: str, ref: str) -> None:
     last = _CELL.fullmatch(ref.split(":")[-1].strip())
     if last is None:
         return  # not a cell reference: the reader's caps still apply to what it reads
-    rows, columns = int(last.group(2)), _column_number(last.group(1))
+    rows, columns = int(last.group(2)), column_index_from_string(last.group(1).upper())
     if rows > MAX_SHEET_ROWS or columns > MAX_SHEET_COLUMNS:
         raise ReturnStructureError(
             f"the {_sheet_label(archive, part)} says it uses cells up to "
             f"{last.group(1).upper()}{rows} ({rows:,} rows by {columns:,} columns); a return's "
             f"sheets have at most {MAX_SHEET_ROWS:,} rows and {MAX_SHEET_COLUMNS:,} columns: "
             f"{RESEND_SMALLER}", "declared_dimension_too_large")
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for letter in letters.upper():
-        number = number * 26 + ord(letter) - ord("A") + 1
-    return number
 
 
 def _sheet_label(archive: zipfile.ZipFile, part: str) -> str:
@@ -181,14 +163,6 @@ def _sheet_label(archive: zipfile.ZipFile, part: str) -> str:
     except Exception:  # noqa: BLE001 - only for the message: any damage is found by the reader
         names = {}
     return f"{names[part][:80]} sheet" if part in names else f"sheet in {_quoted(part)}"
-
-
-def _is_worksheet(name: str) -> bool:
-    return name.startswith("xl/worksheets/") and name.endswith(".xml") and name.count("/") == 2
-
-
-def _is_shared_strings(name: str) -> bool:
-    return name.rsplit("/", 1)[-1].lower() == "sharedstrings.xml"
 
 
 def _too_large(what: str) -> ReturnStructureError:

@@ -45,6 +45,9 @@ WARNINGS = {  # rules that keep the row, and what to tell the school
 }
 
 
+PASSWORD_PROTECTED = ("the workbook is password protected (or is an old Excel 97-2003 .xls "
+                      "file): remove the password and save it as an Excel .xlsx workbook, then "
+                      "send it again")
 DAMAGED = ("the workbook is damaged or incomplete (it may have been cut short while saving or "
            "uploading): save it again in Excel and resend it")
 RESEND_SMALLER = ("delete any rows and columns below and to the right of your answers (or copy "
@@ -189,10 +192,7 @@ def check_file_signature(path: Path) -> None:
     if not head:
         raise ReturnStructureError("the file is empty", "empty_file")
     if head.startswith(OLE2_MAGIC):
-        raise ReturnStructureError(
-            "the workbook is password protected (or is an old Excel 97-2003 .xls file): "
-            "remove the password and save it as an Excel .xlsx workbook, then send it again",
-            "password_protected")
+        raise ReturnStructureError(PASSWORD_PROTECTED, "password_protected")
     if not head.startswith(b"PK"):
         raise ReturnStructureError(
             "this is not an Excel .xlsx workbook (it may be a CSV or another file renamed "

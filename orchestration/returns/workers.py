@@ -53,6 +53,7 @@ _LENGTH = struct.Struct("!Q")
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 _WORKER_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "RUST_BACKTRACE")
 
+
 class WorkbookReadFailed(RuntimeError):
     """The reader hit an unexpected error (a bug, not the workbook): the traceback is here."""
 
