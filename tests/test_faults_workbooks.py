@@ -258,6 +258,14 @@ def test_package_xml_that_only_calamine_accepts_is_a_damaged_workbook(tmp_path, 
         "uploading): save it again in Excel and resend it"))
 
 
+def test_an_encrypted_zip_entry_is_password_protected(tmp_path):
+    data = bytearray(good_workbook(tmp_path / "src.xlsx").read_bytes())
+    entry = data.index(b"PK\x01\x02")  # the first central directory entry
+    data[entry + 8] |= 1  # general purpose flag, bit 0: encrypted
+    (tmp_path / "encrypted.xlsx").write_bytes(bytes(data))
+    assert refusal(tmp_path / "encrypted.xlsx")[0] == "password_protected"
+
+
 def test_the_reader_caps_the_area_it_read_when_the_dimension_lies(tmp_path):
     path = far_cell(tmp_path, address="CZ20000")
     guard.check_workbook(path)  # the declared dimension is the template's
