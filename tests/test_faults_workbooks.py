@@ -4,11 +4,14 @@ Every workbook here is built inside the test from the council's real template (n
 fixtures), then broken on purpose:
 
 W1  declares dimension A1:XFD1048576 (the 19 KB workbook that aborted the run process): refused
-    before reading, declared_dimension_too_large, naming the sheet
+    before reading, declared_dimension_too_large, naming the sheet; also when the sheet is
+    filed under another part name
 W2  zip bomb: a sheet part of 300 MB of XML packed into ~300 KB: zip_bomb, nothing inflated
 W3  huge sharedStrings: 40 MB of distinct texts (too_large), or a declared count of 5 million
 W4  truncated workbook (damaged_workbook), CSV renamed .xlsx (not_a_workbook), 0 bytes
-    (empty_file), OLE2 / password protected (password_protected): the reader's rules
+    (empty_file), OLE2 / password protected or an encrypted zip entry (password_protected),
+    package XML that calamine accepts but ElementTree refuses (damaged_workbook, it used to
+    fail the whole ingest)
 W5  a workbook that passes the guard (its dimension says A1:K93) but has a cell at XFD1048576:
     the Rust reader asks for 512 GiB and aborts its worker under the memory limit:
     reader_crashed, the pool starts a new worker and the next workbooks are read
