@@ -252,3 +252,20 @@ def test_a_removed_quarantined_file_is_registered_removed_and_back_when_relanded
     assert summary.files_unchanged == 1
     assert statuses(con) == {f"{YEAR_DIR}/empty.xlsx": "quarantined"}
     assert len(rows(con, "select * from bronze.return_submissions")) == 1
+
+
+# --- what an alert may carry --------------------------------------------------------------------
+
+def test_alerts_carry_return_file_names_and_nothing_else_free_text():
+    from orchestration.alerts.messages import safe_counts
+    from orchestration.quality.unreadable_returns import FILES_NAMED, check_metadata
+
+    files = [(f"{YEAR_DIR}/{n:06d}_2024-25_SRP_return.xlsx", None) for n in range(12)]
+    metadata = check_metadata(files)
+    assert metadata["unreadable_return_files"].count("school_returns/") == FILES_NAMED == 10
+    assert safe_counts(metadata) == metadata
+    for unsafe in ({"unreadable_return_files": "Jane Smith, DOB 01/02/2015"},
+                   {"unreadable_return_files": f"{YEAR_DIR}/a.xlsx; synergy/2025-10-01/person.csv"},
+                   {"unreadable_return_files": f"{YEAR_DIR}/a\nxlsx"},
+                   {"files": f"{YEAR_DIR}/a.xlsx"}):
+        assert safe_counts(unsafe) == {}
