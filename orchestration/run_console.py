@@ -105,8 +105,7 @@ def render_file_summary(
             return ["files: nothing new landed, no problems"]
         return [f"files: {_plural(len(files), 'file')} loaded, no problems"]
     lines = [f"files processed this run: {len(files)} ({len(attention)} need attention)",
-             f"  {'file':<{FILE_WIDTH}} {'status':<11} {'loaded':>8} {'rejected':>8}"
-             f" {'errors':>7} {'warnings':>8}"]
+             _file_row("file", "status", "loaded", "rejected", "errors", "warnings")]
     for f in attention[:MAX_FILE_ROWS]:
         lines.append(_file_row(shorten(f.file, FILE_WIDTH), f.status, f.rows_loaded,
                                f.rows_rejected, f.errors, f.warnings))
@@ -123,8 +122,7 @@ def render_file_summary(
     return lines
 
 
-def _file_row(label: str, status: str, loaded: int, rejected: int, errors: int,
-              warnings: int) -> str:
+def _file_row(label: str, status: str, loaded, rejected, errors, warnings) -> str:
     return (f"  {label:<{FILE_WIDTH}} {status:<11} {loaded:>8} {rejected:>8}"
             f" {errors:>7} {warnings:>8}")
 
