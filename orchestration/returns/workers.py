@@ -148,7 +148,7 @@ class ReturnReaders:
     def __init__(self, workers: int | None = None,
                  memory_limit: int = WORKER_MEMORY_LIMIT_BYTES,
                  timeout: float = READ_TIMEOUT_S):
-        self.max_workers = workers or min(os.cpu_count() or 1, MAX_WORKERS)
+        self.max_workers = workers or min(_usable_cores(), MAX_WORKERS)
         self.memory_limit = memory_limit
         self.timeout = timeout
         self.started = 0  # worker processes started, replacements included
@@ -245,6 +245,13 @@ class ReturnReaders:
         self._waiting.extendleft(reversed(worker.jobs))
         worker.jobs.clear()
         self._retire(worker)
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def _from_reply(reply: tuple) -> WorkbookRead:
