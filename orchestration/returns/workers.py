@@ -9,11 +9,14 @@ that dies (signal, abort, out of memory) or overruns is replaced; its workbook c
 a refusal with rule ``reader_crashed`` or ``reader_timeout``, which the caller quarantines like
 any unreadable return, and the other workbooks go on.
 
-Workers start once per ingest, not per file, and run ``python -m orchestration.returns.workers``
-(this module, stdlib imports only until the limit is set), never the caller's main script:
-Dagster's run worker imports far too much to fork or re-import. Requests (a path) and replies
-(a tuple) are length-prefixed pickles over the worker's stdin and stdout; the worker points
-its own fd 1 at stderr so nothing a library prints can corrupt a reply.
+Workers start at the first workbook of an ingest (never per file, none on a night with no new
+workbook) and run ``python -m orchestration.returns.workers`` (this module, stdlib imports only
+until the limit is set), never the caller's main script: Dagster's run worker imports far too
+much to fork or re-import. They get no secrets in their environment and die with the process
+that started them, even when it is killed with SIGKILL. Each worker has up to
+``QUEUED_PER_WORKER`` workbooks queued so it never waits for the caller. Requests (a path) and
+replies (a tuple) are length-prefixed pickles over the worker's stdin and stdout; the worker
+points its own fd 1 at stderr so nothing a library prints can corrupt a reply.
 
     with ReturnReaders() as readers:
         tickets = [readers.submit(path) for path in paths]  # read while the caller goes on
