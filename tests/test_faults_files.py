@@ -79,8 +79,8 @@ def test_a_quarantined_copy_never_shadows_the_real_file(env):
     assert statuses(con) == {COPY: "quarantined", REGISTER: "loaded"}
     assert table_count(con, "srp_register") == 2
     assert [e["rule"] for e in load_errors(con, COPY)] == ["bad_file_name"]
-    [reason] = unusable_files(con, landing)
-    assert reason.startswith(f"{COPY}: an SRP register must be named")
+    [(name, why)] = unusable_files(con, landing)
+    assert name == COPY and why.startswith(f"{COPY}: an SRP register must be named")
 
 
 def test_a_registry_from_before_the_rule_heals_and_the_real_file_loads(env):
@@ -221,8 +221,14 @@ def test_the_unusable_files_check_warns_with_the_file_names_and_the_night_goes_o
     check = check_result(result)
     assert (check.passed, check.severity) == (False, dg.AssetCheckSeverity.WARN)
     assert check.metadata["files_unusable"].value == 1
-    [listed] = check.metadata["files"].value
+    [listed] = check.metadata["why"].value
     assert listed.startswith("srp_register/srp_register_2023-24.csv: a symbolic link")
+    # what the alert may carry: the count and the file's name, nothing else of the metadata
+    from orchestration.alerts.messages import safe_counts
+
+    carried = safe_counts({k: v.value for k, v in check.metadata.items()})
+    assert carried == {"files_unusable": 1,
+                       "unusable_files": "srp_register/srp_register_2023-24.csv"}
     assert warehouse_rows(paths, "select srp_id from bronze.srp_register") == [("SRP001",)]
     (paths.landing / "srp_register/srp_register_2023-24.csv").unlink()
     assert check_result(night(paths)).passed

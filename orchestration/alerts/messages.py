@@ -45,8 +45,15 @@ _SAMPLE_KEY_WORDS = ("sample", "example")
 _ROW_KEY_WORDS = ("value", "row", "record")
 # Landing paths of unreadable school returns, "; "-separated
 # (orchestration/quality/unreadable_returns.py).
+# Metadata keys that may name landed files in an alert ("; "-separated, landing-relative):
+# file names are not values from the data, and each must sit under a source's landing folder.
 RETURN_FILES_KEY = "unreadable_return_files"
-_RETURN_FILE = re.compile(r"^school_returns/[^\x00-\x1f\x7f]{1,250}$")
+UNUSABLE_FILES_KEY = "unusable_files"
+_NAME = r"/[^\x00-\x1f\x7f]{1,250}$"
+_LANDED_FILE_KEYS = {  # key -> the landing folders its names must sit under
+    RETURN_FILES_KEY: re.compile(r"^school_returns" + _NAME),
+    UNUSABLE_FILES_KEY: re.compile(r"^(?:synergy|gias|srp_register|school_returns|dfe)" + _NAME),
+}
 
 
 @dataclass(frozen=True)
@@ -89,8 +96,8 @@ def safe_counts(metadata: Mapping[str, object]) -> dict[str, int | float | bool 
         k: v for k, v in items if isinstance(v, (bool, int, float)) and not _names_sample(k)
     }
     labels = {k: v for k, v in items if isinstance(v, str) and _is_safe_label(k, v)}
-    files = {k: v for k, v in items if k == RETURN_FILES_KEY and isinstance(v, str)
-             and all(_RETURN_FILE.match(name) for name in v.split("; "))}
+    files = {k: v for k, v in items if k in _LANDED_FILE_KEYS and isinstance(v, str)
+             and all(_LANDED_FILE_KEYS[k].match(name) for name in v.split("; "))}
     # Counts matter most, so they go first when a check reports more than fits.
     return dict(list({**numbers, **labels, **files}.items())[:MAX_COUNTS_PER_FINDING])
 

@@ -13,8 +13,10 @@ keeps its ``first_seen_at`` and shows its latest outcome. Invariant for every ro
   without ``_SUCCESS``) have no hash and are replaced on every run until the folder loads.
   A file is a duplicate only of a file that LOADED with the same bytes; if that original is
   gone (or was never loaded, in registries written before this rule), it is processed again.
-* ``rejected`` with no hash: a link or special file in the landing folder, never opened
-  (replaced on every run, like waiting rows).
+* ``rejected`` with no hash: a link or special file in the landing folder, never opened,
+  or a file whose load hit an unexpected error (replaced on every run, like waiting rows).
+* ``removed``: a quarantined school return since taken out of the landing folder (see
+  school_returns.py); landed again, it is ``quarantined`` again.
 
 Timestamps are UTC (naive TIMESTAMP).
 """
@@ -31,8 +33,8 @@ import pyarrow as pa
 from orchestration.ingest.files import LandedFile
 from orchestration.ingest.schema import first_row, quote, table
 
-LOADED, QUARANTINED, DUPLICATE, WAITING, REJECTED = (
-    "loaded", "quarantined", "duplicate", "waiting", "rejected",
+LOADED, QUARANTINED, DUPLICATE, WAITING, REJECTED, REMOVED = (
+    "loaded", "quarantined", "duplicate", "waiting", "rejected", "removed",
 )
 ERROR, WARNING = "error", "warning"
 

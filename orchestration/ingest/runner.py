@@ -267,15 +267,16 @@ def record_unread(con, source: str, landing_dir: Path, failed: IngestFailed | No
     return len(outcomes)
 
 
-def unusable_files(con, landing_dir: Path) -> list[str]:
-    """Why each file still in the landing folder could not be used (its current version was
-    quarantined or rejected, or it could not be read at all), one line per file, starting with
-    the file's name. Files since removed, or replaced by a version that loaded, are not listed."""
+def unusable_files(con, landing_dir: Path) -> list[tuple[str, str]]:
+    """(file, why) for each file still in the landing folder that could not be used: its
+    current version was quarantined or rejected, or it could not be read at all. ``why`` starts
+    with the file's name. Files since removed, or replaced by a version that loaded, are not
+    listed."""
     rows = con.execute(
         f"SELECT source_file, reason FROM {table('file_registry')}"
         " WHERE status IN (?, ?) AND superseded_by_sha256 IS NULL ORDER BY source_file",
         [registry.QUARANTINED, registry.REJECTED]).fetchall()
     landing_dir = Path(landing_dir)
-    return [reason if (reason or "").startswith(name) else f"{name}: {reason or 'not used'}"
+    return [(name, reason if (reason or "").startswith(name) else f"{name}: {reason or 'not used'}")
             for name, reason in rows
             if (landing_dir / name).is_symlink() or (landing_dir / name).exists()]

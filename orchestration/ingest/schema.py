@@ -46,7 +46,7 @@ FILE_REGISTRY = (
     ("archived_path", "VARCHAR"),
     ("first_seen_at", "TIMESTAMP"),
     ("processed_at", "TIMESTAMP"),
-    ("status", "VARCHAR"),  # loaded / quarantined / duplicate / waiting / rejected
+    ("status", "VARCHAR"),  # loaded / quarantined / duplicate / waiting / rejected / removed
     ("reason", "VARCHAR"),
     ("rows_landed", "BIGINT"),
     ("rows_loaded", "BIGINT"),

@@ -76,7 +76,6 @@ RETURN_TABLES = {
                                      layout.FINANCE_SHEET, layout.OUTCOMES_SHEET))},
 }
 
-REMOVED = "removed"  # registry status of a quarantined return no longer in the landing folder
 BATCH_FILES = 250  # workbooks stored per transaction: a few statements per batch, not per file
 
 
@@ -202,12 +201,12 @@ def _mark_removed_quarantines(con, present: dict[str, str | None]) -> None:
     rows = con.execute(
         f"SELECT source_file, sha256, status FROM {table('file_registry')}"
         " WHERE source = ? AND status IN (?, ?) AND sha256 IS NOT NULL",
-        [SOURCE, registry.QUARANTINED, REMOVED]).fetchall()
+        [SOURCE, registry.QUARANTINED, registry.REMOVED]).fetchall()
     changes = []
     for source_file, sha256, status in rows:
         if source_file in present and present[source_file] is None:
             continue
-        now_status = registry.QUARANTINED if present.get(source_file) == sha256 else REMOVED
+        now_status = registry.QUARANTINED if present.get(source_file) == sha256 else registry.REMOVED
         if now_status != status:
             changes.append([now_status, SOURCE, source_file, sha256])
     if changes:

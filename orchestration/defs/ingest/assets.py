@@ -15,6 +15,7 @@ RETURN_TABLES = [
     "return_submissions", "return_places", "return_pupils", "return_finance", "return_outcomes",
 ]
 AUDIT_TABLES = ["file_registry", "load_errors"]
+FILES_NAMED = 20  # unusable files named in the check (and its alert); the registry has them all
 
 
 def bronze_key(table: str) -> dg.AssetKey:
@@ -169,15 +170,14 @@ def registry_rows_balance(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     "load, and lists them, so the data team is alerted with the file names.",
 )
 def landed_files_usable(warehouse: WarehouseResource, folders: FoldersResource):
+    from orchestration.alerts.messages import UNUSABLE_FILES_KEY
     from orchestration.ingest.runner import unusable_files
 
     with warehouse.connect(read_only=True) as con:
         unusable = unusable_files(con, folders.landing_dir())
-    return dg.AssetCheckResult(
-        passed=not unusable,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "files_unusable": len(unusable),
-            "files": dg.MetadataValue.json(unusable[:20]),
-        },
-    )
+    metadata = {"files_unusable": len(unusable),
+                "why": dg.MetadataValue.json([why for _, why in unusable[:FILES_NAMED]])}
+    if unusable:  # the alert names the files (never their content)
+        metadata[UNUSABLE_FILES_KEY] = "; ".join(name for name, _ in unusable[:FILES_NAMED])
+    return dg.AssetCheckResult(passed=not unusable, severity=dg.AssetCheckSeverity.WARN,
+                               metadata=metadata)
