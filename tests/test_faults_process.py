@@ -11,6 +11,10 @@
     poll, it is alerted, and the queued run completes.
 * The staleness sensor, on a real instance: no alert within a day, one just past it, none on
   the next tick, and one again after a success and a new day of silence.
+* The worker health check behind it: a live pid is RUNNING; a dead one, or a pid the kernel
+  gave to a process born after the run, is FAILED; a worker on another host is left to the
+  runtime limit.
+* A Dagster home written by an earlier version gains run monitoring and keeps its edits.
 
 Only the processes this test starts are stopped (SIGINT to `dagster dev`'s process group).
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,6 +39,7 @@ from orchestration.alerts.config import load_settings
 from orchestration.defs.alerts.staleness import STALE_AFTER_SECONDS, evaluate_staleness
 from orchestration.instance import upgrade_dagster_yaml
 from orchestration.jobs import REFRESH_JOB_NAME
+from orchestration.run_launcher import WORKER_HOST_TAG, WORKER_PID_TAG, worker_health
 from test_ui_graphql import LAUNCH, REPOSITORY_QUERY, free_port, graphql, stop, wait_until_loaded
 
 LOCATION = "send_data_platform"
@@ -158,7 +164,7 @@ def test_killed_runs_are_failed_alerted_and_the_queue_moves_on(daemon, smtp_rece
     try:
         in_process = wait_for(lambda: refresh_run(instance, "STARTED"), RUN_STARTED_WITHIN_S,
                               "make run's refresh to start", interval=0.5)
-        assert instance.get_run_by_id(in_process).tags["send/worker_pid"] == str(make_run.pid)
+        assert instance.get_run_by_id(in_process).tags[WORKER_PID_TAG] == str(make_run.pid)
         queued = launch(port, HISTORY_JOB)
         time.sleep(3 * POLL_S)  # the queue holds while the make run is alive
         assert status(instance, in_process) == "STARTED"
@@ -274,3 +280,52 @@ def test_an_existing_dagster_home_gains_run_monitoring_and_keeps_its_edits(tmp_p
         assert instance.run_monitoring_start_timeout_seconds == 300
         assert instance.run_launcher.supports_check_run_worker_health
         assert instance.get_settings("retention")["schedule"]["purge_after_days"] == 30
+
+
+# ---------------------------------------------------------------- the worker health check
+
+
+@dg.op
+def quick_step() -> None:
+    pass
+
+
+@dg.job
+def quick_job():
+    quick_step()
+
+
+def health(instance: dg.DagsterInstance, run_id: str) -> str:
+    return worker_health(instance, instance.get_run_by_id(run_id)).status.value
+
+
+def health_of_run_tagged(instance: dg.DagsterInstance, tags: dict[str, str]) -> str:
+    run_id = quick_job.execute_in_process(instance=instance, tags=tags).run_id
+    return health(instance, run_id)
+
+
+def test_worker_health_tells_live_dead_and_reused_pids_apart():
+    here = socket.gethostname()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with dg.DagsterInstance.ephemeral() as instance:
+        alive = health_of_run_tagged(instance, {WORKER_PID_TAG: str(os.getpid()),
+                                                WORKER_HOST_TAG: here})
+        gone = health_of_run_tagged(instance, {WORKER_PID_TAG: str(dead.pid),
+                                               WORKER_HOST_TAG: here})
+        elsewhere = health_of_run_tagged(instance, {WORKER_PID_TAG: str(dead.pid),
+                                                    WORKER_HOST_TAG: "another-host"})
+        untagged = health_of_run_tagged(instance, {})
+        run_id = quick_job.execute_in_process(instance=instance).run_id
+        time.sleep(3)
+        later = subprocess.Popen(["sleep", "30"])  # a process born after the run: a reused pid
+        try:
+            instance.add_run_tags(run_id, {WORKER_PID_TAG: str(later.pid),
+                                           WORKER_HOST_TAG: here})
+            reused = health(instance, run_id)
+        finally:
+            later.kill()
+            later.wait()
+
+    assert (alive, gone, elsewhere, untagged, reused) == (
+        "RUNNING", "FAILED", "RUNNING", "RUNNING", "FAILED")
