@@ -230,7 +230,8 @@ def test_staleness_alerts_once_per_episode_just_past_a_day(alert_env, smtp_recei
         assert fresh.alert is None
         assert stale_again.alert is not None
         assert len(smtp_receiver.wait_for(2)) == 2
-        assert json.loads(stale_again.cursor)["alerted_episode"] != json.loads(later.cursor)["alerted_episode"]
+        episodes = [json.loads(t.cursor)["alerted_episode"] for t in (later, stale_again)]
+        assert episodes[0] != episodes[1]
 
 
 def test_staleness_counts_from_first_tick_when_nothing_ever_succeeded(alert_env, smtp_receiver):  # noqa: F811
