@@ -3,7 +3,16 @@ where everything is. The runs are recorded in the persistent Dagster instance (s
 
 What the daemon does on a schedule, in order: the nightly refresh, the check history (a
 run-status sensor in production), and the school outbox when the refresh succeeded.
-``--only refresh`` or ``--only outbox`` runs one of them (the benchmarks time them apart)."""
+``--only refresh`` or ``--only outbox`` runs one of them (the benchmarks time them apart).
+
+One refresh at a time (orchestration/run_lock.py): if another `make run` or a refresh the
+daemon launched holds the warehouse, this prints ``a refresh is already running: run <id>,
+pid <n>`` and exits with status 75 before loading anything. The runs carry this process's pid
+(``send/worker_pid``) so the daemon's run monitor fails them if this process is killed.
+
+The console ends with the files this run processed (orchestration/run_console.py): one line
+on a clean night, else a row per file needing attention, the top problems (file, row,
+column, rule; never values) and where to see them all."""
 
 from __future__ import annotations
 
