@@ -68,6 +68,17 @@ def failed_checks(result) -> list[str]:
     ]
 
 
+def outbox_failures(result) -> list[str]:
+    """Each workbook the outbox could not write (outbox-relative name: kind of error)."""
+    lines = []
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            failed = event.materialization.metadata.get("failed_files")
+            lines += [f"  not written: {name} ({why})" for name, why in
+                      (failed.value if failed is not None else {}).items()]
+    return lines
+
+
 def file_summary(paths: Paths, started, refresh_run_id: str) -> list[str]:
     """The per-file outcome of this run (orchestration/run_console.py)."""
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
@@ -123,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             outbox = run(OUTBOX_JOB_NAME, first_run_id if only == "outbox" else None)
     if result is None:
         print(f"outbox run {outbox.run_id}: {'succeeded' if outbox.success else 'FAILED'}")
+        print("\n".join(outbox_failures(outbox)) or "  every outbox workbook written")
         print(f"school outbox  : {paths.outbox}")
         return 0 if outbox.success else 1
     problems = failed_checks(result)
@@ -130,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
     if outbox is not None:
         print(f"outbox run {outbox.run_id}: {'succeeded' if outbox.success else 'FAILED'}")
+        print("\n".join(outbox_failures(outbox)) or "  every outbox workbook written")
     for problem in problems:
         print(f"  check did not pass: {problem}")
     if paths.warehouse.exists():
