@@ -3,7 +3,9 @@ environment (data root, warehouse, DAGSTER_HOME) per test module that needs one.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,27 @@ def platform_env(root: Path, landing: Path) -> dict[str, str]:
         "SEND_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
         "DAGSTER_HOME": str(root / "dagster_home"),
     }
+
+
+@contextlib.contextmanager
+def refresh_platform(small_landing: Path, root: Path):
+    """A copy of the small sample under ``root`` and the platform's environment pointing at
+    it: yields (landing, refresh job, a test Dagster instance). The caller lands what it needs
+    in ``landing`` and runs the job as often as it likes."""
+    import dagster as dg
+
+    landing = root / "landing"
+    shutil.copytree(small_landing, landing)
+    with pytest.MonkeyPatch.context() as mp:
+        for var, value in platform_env(root, landing).items():
+            mp.setenv(var, value)
+        mp.delenv("SEND_PSEUDONYM_KEY", raising=False)
+        from orchestration.definitions import defs
+        from orchestration.jobs import REFRESH_JOB_NAME
+
+        job = defs().resolve_job_def(REFRESH_JOB_NAME)
+        with dg.instance_for_test() as instance:
+            yield landing, job, instance
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ import duckdb
 import pytest
 
 from alert_receivers import alert_env, smtp_receiver, webhook_receiver  # noqa: F401
-from ingest_corpus.builders import assert_registry_balanced, connect, registry, rows
-from orchestration.ingest import ingest_school_returns
-from conftest import platform_env
+from ingest_corpus.builders import registry, rows
+from conftest import refresh_platform
+from test_ingest_returns import env, run  # noqa: F401 - the school-returns ingest fixture
 
 YEAR_DIR = "school_returns/2024-25"
 NO_URN_NAME = "scanned return.xlsx"
@@ -59,26 +59,16 @@ def materialized(result) -> set[str]:
 def night(small_landing, tmp_path_factory):
     """One refresh of the small sample with the two unreadable returns landed."""
     root = tmp_path_factory.mktemp("unreadable_returns")
-    landing = root / "landing"
-    shutil.copytree(small_landing, landing)
-    urn = register_urn(landing)
-    named = f"{YEAR_DIR}/{urn}_2024-25_SRP_return (2).xlsx"
-    unnamed = f"{YEAR_DIR}/{NO_URN_NAME}"
-    for name in (named, unnamed):
-        (landing / name).write_bytes(b"")
-    with pytest.MonkeyPatch.context() as mp:
-        for var, value in platform_env(root, landing).items():
-            mp.setenv(var, value)
-        mp.delenv("SEND_PSEUDONYM_KEY", raising=False)
-        from orchestration.definitions import defs
-        from orchestration.jobs import REFRESH_JOB_NAME
-
-        job = defs().resolve_job_def(REFRESH_JOB_NAME)
-        with dg.instance_for_test() as instance:
-            result = job.execute_in_process(instance=instance, raise_on_error=False)
-            yield {"root": root, "landing": landing, "warehouse": root / "warehouse.duckdb",
-                   "job": job, "instance": instance, "result": result, "urn": urn,
-                   "named": named, "unnamed": unnamed}
+    with refresh_platform(small_landing, root) as (landing, job, instance):
+        urn = register_urn(landing)
+        named = f"{YEAR_DIR}/{urn}_2024-25_SRP_return (2).xlsx"
+        unnamed = f"{YEAR_DIR}/{NO_URN_NAME}"
+        for name in (named, unnamed):
+            (landing / name).write_bytes(b"")
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        yield {"root": root, "landing": landing, "warehouse": root / "warehouse.duckdb",
+               "job": job, "instance": instance, "result": result, "urn": urn,
+               "named": named, "unnamed": unnamed}
 
 
 def test_the_night_succeeds_and_publishes_gold(night):
@@ -183,18 +173,6 @@ def test_after_the_files_are_deleted_the_next_night_is_green(night):
 
 # --- item 3 for returns: a file is only a duplicate of a file that LOADED ---------------------
 
-@pytest.fixture
-def env(tmp_path):
-    landing = tmp_path / "landing"
-    (landing / YEAR_DIR).mkdir(parents=True)
-    return connect(), landing, tmp_path / "archive"
-
-
-def run(env):
-    con, landing, archive = env
-    summary = ingest_school_returns(con, landing, archive)
-    assert_registry_balanced(con)
-    return summary
 
 
 def a_return_workbook(path) -> None:

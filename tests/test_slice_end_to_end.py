@@ -27,7 +27,7 @@ import pytest
 
 from alert_receivers import alert_env, smtp_receiver, webhook_receiver  # noqa: F401
 from orchestration import contract
-from tests.conftest import platform_env
+from tests.conftest import refresh_platform
 
 YEAR = 2024  # 2024/25: census day 16 January 2025
 
@@ -37,30 +37,20 @@ def refreshed(small_landing, tmp_path_factory):
     """Two full refreshes of a copy of the small sample into a fresh warehouse (the second is a
     no-change night), with the Dagster instance kept open for the tests."""
     root = tmp_path_factory.mktemp("platform")
-    landing = root / "landing"
-    shutil.copytree(small_landing, landing)
-    with pytest.MonkeyPatch.context() as mp:
-        for var, value in platform_env(root, landing).items():
-            mp.setenv(var, value)
-        mp.delenv("SEND_PSEUDONYM_KEY", raising=False)
-        from orchestration.definitions import defs
-        from orchestration.jobs import REFRESH_JOB_NAME
-
-        job = defs().resolve_job_def(REFRESH_JOB_NAME)
-        with dg.instance_for_test() as instance:
-            first = job.execute_in_process(instance=instance, raise_on_error=False)
-            counts_after_first = bronze_counts(root / "warehouse.duckdb")
-            second = job.execute_in_process(instance=instance, raise_on_error=False)
-            yield {
-                "root": root,
-                "warehouse": root / "warehouse.duckdb",
-                "landing": landing,
-                "job": job,
-                "instance": instance,
-                "first": first,
-                "second": second,
-                "bronze_after_first": counts_after_first,
-            }
+    with refresh_platform(small_landing, root) as (landing, job, instance):
+        first = job.execute_in_process(instance=instance, raise_on_error=False)
+        counts_after_first = bronze_counts(root / "warehouse.duckdb")
+        second = job.execute_in_process(instance=instance, raise_on_error=False)
+        yield {
+            "root": root,
+            "warehouse": root / "warehouse.duckdb",
+            "landing": landing,
+            "job": job,
+            "instance": instance,
+            "first": first,
+            "second": second,
+            "bronze_after_first": counts_after_first,
+        }
 
 
 def bronze_counts(warehouse: Path) -> dict[str, int]:
