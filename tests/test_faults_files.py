@@ -369,3 +369,25 @@ def test_the_landing_sensor_survives_a_dangling_link(tmp_path):
     os.symlink(tmp_path / "gone.csv", landing / "srp_register/srp_register_2023-24.csv")
     after = landing_fingerprint(landing)
     assert (before[1], after[1]) == (1, 2) and before[0] != after[0]
+
+
+def test_file_names_that_are_not_utf8_are_loaded_under_an_escaped_name(env):
+    from orchestration.defs.schedules.nightly import landing_fingerprint
+
+    con, landing, archive = env
+    returns = landing / "school_returns" / "2024-25"
+    returns.mkdir(parents=True)
+    (landing / "srp_register").mkdir()
+    for folder, name, data in ((returns, b"Sandgate \xff.xlsx", b""),
+                               (landing / "srp_register", b"srp_register_2024-25\xfe.csv",
+                                register_bytes("SRP001"))):
+        with open(os.fsencode(folder) + b"/" + name, "wb") as handle:
+            handle.write(data)
+    ingest_and_record(env)
+    ingest_and_record(env, ingest_school_returns, "school_returns")
+    assert statuses(con) == {"school_returns/2024-25/Sandgate \\xff.xlsx": "quarantined",
+                             "srp_register/srp_register_2024-25\\xfe.csv": "quarantined"}
+    assert len(archived_files(archive)) == 2  # nothing that arrived is lost
+    assert [name for name, _ in unusable_files(con, landing)] == [
+        "school_returns/2024-25/Sandgate \\xff.xlsx", "srp_register/srp_register_2024-25\\xfe.csv"]
+    assert landing_fingerprint(landing)[1] == 2

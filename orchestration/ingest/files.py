@@ -68,7 +68,10 @@ def sha256_of(path: Path) -> str:
 
 
 def relative_name(path: Path, landing_dir: Path) -> str:
-    return path.relative_to(landing_dir).as_posix()
+    """The landing-relative name, as text: bytes of a name that are not UTF-8 (a file copied
+    from an old system) appear as ``\\xNN`` escapes, so the name can be stored and shown."""
+    name = path.relative_to(landing_dir).as_posix()
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def landed_file(path: Path, landing_dir: Path) -> LandedFile:

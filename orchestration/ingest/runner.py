@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -276,7 +277,14 @@ def unusable_files(con, landing_dir: Path) -> list[tuple[str, str]]:
         f"SELECT source_file, reason FROM {table('file_registry')}"
         " WHERE status IN (?, ?) AND superseded_by_sha256 IS NULL ORDER BY source_file",
         [registry.QUARANTINED, registry.REJECTED]).fetchall()
-    landing_dir = Path(landing_dir)
+    landed = landed_names(Path(landing_dir))
     return [(name, reason if (reason or "").startswith(name) else f"{name}: {reason or 'not used'}")
-            for name, reason in rows
-            if (landing_dir / name).is_symlink() or (landing_dir / name).exists()]
+            for name, reason in rows if name in landed]
+
+
+def landed_names(landing_dir: Path) -> set[str]:
+    """The registry name of every entry now under the landing folder (links not followed)."""
+    names = set()
+    for root, dirs, files in os.walk(landing_dir):
+        names.update(relative_name(Path(root) / name, landing_dir) for name in dirs + files)
+    return names

@@ -27,7 +27,7 @@ from orchestration import contract
 from orchestration.ingest import registry
 from orchestration.ingest.csv_reader import Quarantine, read_csv
 from orchestration.ingest.files import (
-    LandedFile, archive, files_under, landed_file, subfolders,
+    LandedFile, archive, files_under, landed_file, relative_name, subfolders,
 )
 from orchestration.ingest.registry import FileOutcome, Problem
 from orchestration.ingest.runner import (
@@ -68,7 +68,7 @@ def _extracts(landing_dir: Path) -> list[Extract]:
             date = dt.date.fromisoformat(folder.name)
         except ValueError:
             date = None
-        found.append(Extract(folder, folder.relative_to(landing_dir).as_posix(), date))
+        found.append(Extract(folder, relative_name(folder, landing_dir), date))
     return sorted(found, key=lambda e: (e.extract_date or dt.date.max, e.folder.name))
 
 
@@ -100,7 +100,7 @@ def _ingest_extract(con, extract: Extract, landing_dir: Path, archive_dir: Path,
 def _mark_waiting(con, extract, paths, landing_dir, summary) -> None:
     reason = (f"{extract.folder_name} has no {contract.SYNERGY_SUCCESS_MARKER} marker yet (still"
               " being written, or the export failed); not loaded, checked again next run")
-    waiting = [LandedFile(p, p.relative_to(landing_dir).as_posix(), "", p.stat().st_size)
+    waiting = [LandedFile(p, relative_name(p, landing_dir), "", p.lstat().st_size)
                for p in paths]
     with transaction(con):
         registry.replace_waiting(con, SOURCE, extract.folder_name, waiting, reason,

@@ -32,7 +32,8 @@ def landing_fingerprint(landing: Path) -> tuple[str, int]:
                 path = Path(root) / name
                 stat = path.lstat()  # a dangling link must not break the sensor
                 rel = path.relative_to(landing).as_posix()
-                digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+                digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode(
+                    "utf-8", "surrogateescape"))  # names need not be UTF-8
                 count += 1
     return digest.hexdigest(), count
 
