@@ -34,6 +34,8 @@ C27 GIAS: blank capacities allowed; a bad resourced-provision type / age (values
 C28 DfE: z, x, c are values; a column a new release adds is stored; missing time_period
     quarantines
 C29 the real DfE file (vendored in seeds/) loads every row
+C30 a number too large for the warehouse (a 400,000-digit top-up, 11-digit places) ->
+    out_of_range, not a silent NULL at the cast; the largest storable values load
 """
 
 from __future__ import annotations
@@ -395,3 +397,19 @@ def test_real_dfe_file_loads(env):
     assert summary.errors == 0 and summary.rows_loaded == data.count(b"\n") - 1
     kent = rows(con, "SELECT count(*) n FROM bronze.dfe_sen2_mi WHERE old_la_code = '886'")
     assert kent[0]["n"] > 0
+
+
+def test_numbers_too_large_to_store_are_rejected_not_nulled(env):
+    con, _, _ = env
+    land(env, SRP, csv_bytes([
+        srp_row("S01", commissioned_places="2147483647", top_up_gbp="9" * 22 + ".5"),
+        srp_row("S02", top_up_gbp="9" * 400_000),
+        srp_row("S03", commissioned_places="99999999999"),
+        srp_row("S04", commissioned_places="2147483648"),
+    ], SRP_HEADER))
+    summary = run(env)
+    got = [(e["row_number"], e["rule"], e["column_name"]) for e in load_errors(con)]
+    assert got == [(3, "out_of_range", "top_up_gbp"), (4, "out_of_range", "commissioned_places"),
+                   (5, "out_of_range", "commissioned_places")]
+    assert (summary.rows_loaded, summary.rows_rejected) == (1, 3)
+    assert [r["srp_id"] for r in srp_rows(con)] == ["S01"]

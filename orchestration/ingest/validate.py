@@ -183,11 +183,21 @@ def _check_date(value: str, f: contract.Field, source: contract.CsvSource, ctx: 
     return None
 
 
+# What the warehouse stores (dbt.type_int(): 32-bit; dbt.type_numeric(): numeric(28, 6)): a
+# larger value would turn into NULL at the cast, silently, so it is an error here instead.
+MAX_INT = 2**31 - 1
+MAX_DECIMAL_DIGITS = 22  # before the decimal point
+
+
 def _check_number(value: str, f: contract.Field):
     if f.kind == "int" and not _INT.fullmatch(value):
         return "not_an_integer", "is not a whole number"
     if f.kind == "decimal" and not _DECIMAL.fullmatch(value):
         return "not_a_number", "is not a number"
+    whole = value.lstrip("+-").split(".")[0].lstrip("0")
+    if (len(whole) > MAX_DECIMAL_DIGITS if f.kind == "decimal"
+            else len(whole) > 10 or int(value) > MAX_INT or int(value) < -MAX_INT):
+        return "out_of_range", "is too large to store"
     if f.minimum is not None and float(value) < f.minimum:
         if f.minimum == 0:
             return "negative_value", "is negative (must be 0 or more)"
@@ -439,10 +449,11 @@ def _fast_check_sql(f: contract.Field) -> str | None:
     checked by ``check_value``); None where every distinct value goes to check_value."""
     unsigned = f.minimum in (None, 0)
     sign = "-?" if f.minimum is None else ""
-    if f.kind == "int" and unsigned:
-        return f"regexp_full_match(v, '{sign}[0-9]+')"
+    if f.kind == "int" and unsigned:  # 9 digits always fit MAX_INT
+        return f"regexp_full_match(v, '{sign}[0-9]{{1,9}}')"
     if f.kind == "decimal" and unsigned:
-        return rf"regexp_full_match(v, '{sign}([0-9]+(\.[0-9]*)?|\.[0-9]+)')"
+        return (rf"regexp_full_match(v, '{sign}([0-9]{{1,{MAX_DECIMAL_DIGITS}}}(\.[0-9]*)?"
+                rf"|\.[0-9]+)')")
     if f.kind in ("urn", "ukprn"):
         return f"regexp_full_match(v, '[0-9]{{{6 if f.kind == 'urn' else 8}}}')"
     if f.kind == "upn":
