@@ -61,10 +61,16 @@ School returns (deadline 30 September after the year)
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
 
 import duckdb
 
 from orchestration.ingest.schema import ensure_bronze_schema
+from orchestration.settings import DBT_PROJECT_DIR
 
 EXTRACT_DATE = dt.date(2025, 10, 1)
 P1, P2, S1, SPECIAL, MAINSTREAM = "100001", "100002", "200001", "300001", "400001"
@@ -226,8 +232,8 @@ def _birth_date(nc_year_2023: int) -> str:
     return f"{2023 - nc_year_2023 - 4}-03-15"
 
 
-def write_bronze(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the bronze schema and write the scenario into it (text values, current rows)."""
+def write_schools(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the bronze schema and write the loaded extract, GIAS and the SRP register."""
     ensure_bronze_schema(con)
     # the extract the Synergy rows come from, as ingestion records it
     con.execute("INSERT INTO bronze.synergy_extracts (extract_date, status) VALUES (?, 'loaded')",
@@ -237,23 +243,73 @@ def write_bronze(con: duckdb.DuckDBPyConnection) -> None:
              "district_administrative_name", "easting", "northing", "la_code", "la_name",
              "_file_date"],
             [e + ("886", "Kent", "2025-09-01") for e in ESTABLISHMENTS])
+    write_register(con, REGISTER)
+
+
+def write_register(con: duckdb.DuckDBPyConnection, register: list[tuple]) -> None:
+    """SRP register rows (srp_id, urn, designation, phase, places, top-up), the same each year."""
     _insert(con, "srp_register",
             ["srp_id", "urn", "designation", "phase", "commissioned_places", "top_up_gbp",
              "academic_year", "place_funding_gbp"],
-            [r + (year, 10000) for year in YEARS for r in REGISTER])
+            [r + (year, 10000) for year in YEARS for r in register])
+
+
+def write_children(con: duckdb.DuckDBPyConnection, children: list[tuple], plans: list[tuple],
+                   placements: list[tuple]) -> None:
+    """Synergy people, plans and placements, shaped as CHILDREN, PLANS and PLACEMENTS."""
     _insert(con, "synergy_person",
             ["person_id", "upn", "date_of_birth", "sex", "home_district", "home_easting",
              "home_northing"],
-            [(c, upn(c), _birth_date(nc), "M", home, e, n) for c, nc, home, e, n in CHILDREN],
+            [(c, upn(c), _birth_date(nc), "M", home, e, n) for c, nc, home, e, n in children],
             synergy=True)
     _insert(con, "synergy_named_plan",
-            ["plan_id", "person_id", "start_date", "cease_date", "cease_reason"], PLANS,
+            ["plan_id", "person_id", "start_date", "cease_date", "cease_reason"], plans,
             synergy=True)
     _insert(con, "synergy_placement",
             ["placement_id", "plan_id", "urn", "sen_setting", "entry_date", "leaving_date",
              "resourced_provision_indicator", "srp_designation", "placement_rank",
              "sen_unit_indicator"],
-            [p + (1, "N") for p in PLACEMENTS], synergy=True)
+            [p + (1, "N") for p in placements], synergy=True)
+
+
+def write_return_places(con: duckdb.DuckDBPyConnection, places: dict[str, list[tuple]]) -> None:
+    """Places rows of returns: submission id -> (designation, commissioned places, pupils with
+    an EHC plan, pupils without)."""
+    _insert(con, "return_places",
+            ["_sha256", "_row_number", "designation", "commissioned_places", "pupils_with_ehcp",
+             "pupils_without_ehcp"],
+            [(s, i + 4, *row) for s, rows in places.items() for i, row in enumerate(rows)])
+
+
+def dbt_build(root: Path, write: Callable[[duckdb.DuckDBPyConnection], None],
+              models: tuple[str, ...]) -> Path:
+    """A fresh warehouse under `root` with bronze written by `write`, and `dbt build` of
+    `models` and everything upstream. Only the tests of the built gold layer run (silver and
+    seed tests belong to their own suites; cautious: no test of a model left unbuilt)."""
+    landing = root / "landing"
+    landing.mkdir()
+    (landing / "SAMPLE_DATA.json").write_text("{}")  # sample data: the dev pseudonym key is allowed
+    path = root / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        write(con)
+    env = {**os.environ, "SEND_WAREHOUSE_PATH": str(path), "SEND_LANDING_DIR": str(landing)}
+    env.pop("SEND_PSEUDONYM_KEY", None)
+    dbt = Path(sys.executable).parent / "dbt"
+    result = subprocess.run(
+        [str(dbt), "build", "--select", *(f"+{m}" for m in models),
+         "--exclude", "resource_type:test,path:models/silver/_models.yml",
+         "resource_type:test,path:../seeds/_seeds.yml", "--indirect-selection", "cautious",
+         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
+        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout[-5000:]
+    return path
+
+
+def write_bronze(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the bronze schema and write the scenario into it (text values, current rows)."""
+    write_schools(con)
+    write_children(con, CHILDREN, PLANS, PLACEMENTS)
     _insert(con, "synergy_annual_review", ["review_id", "plan_id", "review_meeting_date"],
             [(plan * 10 + i, plan, d) for plan, dates in REVIEWS.items()
              for i, d in enumerate(dates)], synergy=True)
