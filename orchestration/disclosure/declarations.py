@@ -33,7 +33,7 @@ COLUMN_KEYS = frozenset({"role", "bases", "numerator", "denominator", "per_unit"
 # a rate or a mean is never summed: these roles cannot be additive
 NEVER_ADDITIVE = frozenset({RATE, PUBLISHED_ELSEWHERE})
 TABLE_KEYS = frozenset({"levels", "categories", "additive", "row_sums", "group_sums", "note"})
-LEVEL_KEYS = frozenset({"column", "hierarchy", "parent_key", "period"})
+LEVEL_KEYS = frozenset({"column", "key", "hierarchy", "parent_key", "period"})
 CATEGORY_KEYS = frozenset({"column", "total", "total_from_level", "partition_by"})
 
 # DuckDB type names (information_schema.columns.data_type) that hold numbers
@@ -117,6 +117,7 @@ class TableStructure:
 
     table: str
     level_column: str
+    level_key: str
     hierarchy: tuple[str, ...]
     parent_key: Mapping[str, str | None]
     period: str
@@ -138,7 +139,7 @@ class TableStructure:
     @property
     def columns(self) -> tuple[str, ...]:
         """Every column the structure names."""
-        named = [self.level_column, self.period, *self.additive]
+        named = [self.level_column, self.level_key, self.period, *self.additive]
         named += [key for key in self.parent_key.values() if key]
         for category in self.categories:
             named += [category.column] + ([category.partition_by] if category.partition_by else [])
@@ -327,18 +328,18 @@ def structure_problems(meta: Mapping | None, columns: set[str], roles: Mapping[s
     problems = [f"unknown keys {sorted(set(meta) - TABLE_KEYS)}"] if set(meta) - TABLE_KEYS else []
     levels = meta.get("levels")
     if not isinstance(levels, Mapping) or not levels.get("hierarchy"):
-        return problems + ["levels needs column, hierarchy, parent_key and period"]
+        return problems + ["levels needs column, key, hierarchy, parent_key and period"]
     if unknown := sorted(set(levels) - LEVEL_KEYS):
         problems.append(f"unknown level keys {unknown}")
     hierarchy = list(levels["hierarchy"])
     parent_key = levels.get("parent_key") or {}
     if sorted(parent_key) != sorted(hierarchy[:-1]):
         problems.append(f"parent_key must name the parent column of every level but the last ({hierarchy[:-1]})")
-    named = [levels.get("column"), levels.get("period"), *[k for k in parent_key.values() if k]]
+    named = [levels.get("column"), levels.get("key"), levels.get("period"), *[k for k in parent_key.values() if k]]
     for category in meta.get("categories") or []:
         if unknown := sorted(set(category) - CATEGORY_KEYS):
             problems.append(f"unknown category keys {unknown}")
-        named += [category.get("column"), category.get("partition_by")] if category.get("partition_by") else [category.get("column")]
+        named += [category.get("column")] + ([category["partition_by"]] if category.get("partition_by") else [])
         if category.get("total") is not None and category.get("total_from_level") not in hierarchy:
             problems.append(f"category {category.get('column')}: total_from_level must be one of {hierarchy}")
     for column in meta.get("additive") or []:
@@ -371,6 +372,7 @@ def table_declaration(name: str, table_meta: Mapping, column_metas: Mapping[str,
     structure = TableStructure(
         table=name,
         level_column=levels["column"],
+        level_key=levels["key"],
         hierarchy=tuple(levels["hierarchy"]),
         parent_key=dict(levels["parent_key"]),
         period=levels["period"],
