@@ -25,9 +25,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 # Two LP bounds closer than this are the same number (HiGHS' default feasibility tolerance is 1e-7).
@@ -96,7 +96,9 @@ class Release:
 @dataclass(frozen=True)
 class Protection:
     """When is a hidden cell's feasible interval wide enough? Default: it includes `zero` (a
-    reader cannot rule out 0) or reaches `min_upper` (a reader cannot conclude 1-4)."""
+    reader cannot rule out 0) or reaches `min_upper` (a reader cannot conclude 1-4), and is not a
+    single value. A rule must be monotone (an interval containing a protected one is protected):
+    the audit proves protection from feasible points it has seen, short of the exact interval."""
 
     min_upper: float = 5.0
     zero: float = 0.0
@@ -112,8 +114,12 @@ class Protection:
 
 @dataclass(frozen=True)
 class Interval:
+    """Feasible values of a hidden cell. `complete` is False when the audit stopped once it had
+    seen feasible values proving protection: the true interval then contains this one."""
+
     lower: float
     upper: float  # math.inf when nothing bounds the cell from above
+    complete: bool = field(default=True, compare=False)
 
     @property
     def width(self) -> float:
@@ -124,7 +130,7 @@ class Interval:
         return self.width <= TOLERANCE
 
     def __str__(self) -> str:
-        return f"[{_fmt(self.lower)}, {_fmt(self.upper)}]"
+        return f"[{_fmt(self.lower)}, {_fmt(self.upper)}]" + ("" if self.complete else " or wider")
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,7 @@ class Finding:
 
     cell_id: str
     interval: Interval
-    by_subtraction: bool  # a single relation reveals it
+    by_subtraction: bool  # recoverable by subtractions alone (one relation, or a chain of them)
 
     def __str__(self) -> str:
         how = "recoverable by subtraction" if self.by_subtraction else "narrowed by the relations together"
@@ -148,7 +154,7 @@ class AuditResult:
     cells: int
     cells_hidden: int
     relations_checked: int
-    components: int  # connected components of hidden cells (components without one are dropped)
+    components: int  # connected components of hidden cells left for the LP
     lps_solved: int
     narrowest: tuple[str, Interval] | None = field(default=None)
 
@@ -182,24 +188,35 @@ class ReleaseError(ValueError):
     """The release itself is wrong (unknown cell, relation not satisfied by the true values)."""
 
 
-def audit(release: Release, protection: Protection = Protection()) -> AuditResult:
+def audit(release: Release, protection: Protection = Protection(), exact_intervals: bool = False) -> AuditResult:
+    """Feasible interval of every hidden cell and the ones `protection` does not protect.
+
+    By default, cells recovered by (chains of) subtraction are fixed at their value without an
+    LP, and a cell is left as soon as feasible points seen prove it protected. With
+    `exact_intervals` every hidden cell gets its exact [min, max] by LP over the whole system,
+    and the LP is checked against subtraction."""
     system = _HiddenSystem.build(release)
     revealed = system.revealed_by_subtraction()
-    intervals: dict[int, Interval] = {}
+    if exact_intervals:
+        remaining, intervals = system, {}
+    else:
+        remaining = system.fixing(revealed)
+        intervals = {system.ids[i]: Interval(value, value) for i, value in revealed.items()}
     lps = 0
-    labels, n_components = system.components()
+    labels, n_components = remaining.components()
     for component in _members(labels, n_components):
-        component_intervals, solved = system.solve_component(component)
+        component_intervals, solved = remaining.solve_component(component, None if exact_intervals else protection)
         intervals.update(component_intervals)
         lps += solved
-    intervals.update(system.unrelated_intervals())
+    intervals.update(remaining.unrelated_intervals())
     for index, value in revealed.items():
-        if not intervals[index].is_exact or abs(intervals[index].lower - value) > TOLERANCE:
-            raise AssertionError(f"LP interval {intervals[index]} of {system.ids[index]} disagrees with "
-                                 f"subtraction ({_fmt(value)})")
-    named = {system.ids[i]: interval for i, interval in sorted(intervals.items())}
-    findings = tuple(Finding(system.ids[i], intervals[i], i in revealed)
-                     for i in sorted(intervals) if not protection.protects(intervals[i]))
+        found = intervals[system.ids[index]]
+        if not found.is_exact or abs(found.lower - value) > TOLERANCE:
+            raise AssertionError(f"LP interval {found} of {system.ids[index]} disagrees with subtraction")
+    by_subtraction = {system.ids[i] for i in revealed}
+    named = dict(sorted(intervals.items()))
+    findings = tuple(Finding(cell_id, interval, cell_id in by_subtraction)
+                     for cell_id, interval in named.items() if not protection.protects(interval))
     narrowest = min(named.items(), key=lambda item: (item[1].width, item[0]), default=None)
     return AuditResult(protection, named, findings, cells=len(release.cells),
                        cells_hidden=len(system.ids), relations_checked=len(release.relations),
@@ -248,22 +265,49 @@ class _HiddenSystem:
                    matrix=matrix, rhs=np.array(rhs, dtype=float))
 
     def revealed_by_subtraction(self) -> dict[int, float]:
-        """Hidden cells alone in a relation: value = rhs / coefficient, no LP needed."""
-        counts = np.diff(self.matrix.indptr)
-        revealed = {}
-        for row in np.flatnonzero(counts == 1):
-            start = self.matrix.indptr[row]
-            revealed[int(self.matrix.indices[start])] = float(self.rhs[row] / self.matrix.data[start])
+        """Hidden cells alone in a relation: value = rhs / coefficient. Each one found is then
+        known, which may leave another relation with one hidden cell: repeat until none does."""
+        by_row, by_column = self.matrix, self.matrix.tocsc()
+        hidden_left = np.diff(by_row.indptr)
+        rhs = self.rhs.copy()
+        revealed: dict[int, float] = {}
+        queue = list(np.flatnonzero(hidden_left == 1))
+        while queue:
+            row = queue.pop()
+            if hidden_left[row] != 1:
+                continue
+            span = slice(by_row.indptr[row], by_row.indptr[row + 1])
+            col, coef = next((c, a) for c, a in zip(by_row.indices[span], by_row.data[span]) if c not in revealed)
+            revealed[int(col)] = value = float(rhs[row] / coef)
+            span = slice(by_column.indptr[col], by_column.indptr[col + 1])
+            for other_row, other_coef in zip(by_column.indices[span], by_column.data[span]):
+                rhs[other_row] -= other_coef * value
+                hidden_left[other_row] -= 1
+                if hidden_left[other_row] == 1:
+                    queue.append(other_row)
         return revealed
+
+    def fixing(self, known: Mapping[int, float]) -> _HiddenSystem:
+        """The same system with the `known` cells moved to the right-hand side."""
+        fixed = np.zeros(len(self.ids), dtype=bool)
+        values = np.zeros(len(self.ids))
+        for index, value in known.items():
+            fixed[index], values[index] = True, value
+        keep = np.flatnonzero(~fixed)
+        matrix = self.matrix[:, keep]
+        rows = np.flatnonzero(np.diff(matrix.tocsr().indptr) > 0)
+        return _HiddenSystem(ids=[self.ids[i] for i in keep], lower=self.lower[keep], upper=self.upper[keep],
+                             true_values=self.true_values[keep], matrix=sparse.csr_array(matrix[rows]),
+                             rhs=(self.rhs - self.matrix @ values)[rows])
 
     def components(self) -> tuple[np.ndarray, int]:
         """Label hidden cells by connected component (linked when they share a relation). Cells in
         no relation get the label -1 and are not counted."""
         incidence = (self.matrix != 0).astype(np.int8)
         n_cells = len(self.ids)
-        adjacency = sparse.block_array([[None, incidence], [incidence.T, None]], format="csr")
-        if adjacency.shape[0] == 0:
+        if incidence.shape[0] == 0:
             return np.full(n_cells, -1), 0
+        adjacency = sparse.block_array([[None, incidence], [incidence.T, None]], format="csr")
         _, labels = connected_components(adjacency, directed=False)
         cell_labels = labels[len(self.rhs):]
         in_relation = np.diff(incidence.T.tocsr().indptr) > 0
@@ -271,46 +315,117 @@ class _HiddenSystem:
         renumber = {label: i for i, label in enumerate(used)}
         return np.array([renumber[l] if r else -1 for l, r in zip(cell_labels, in_relation)]), len(used)
 
-    def unrelated_intervals(self) -> dict[int, Interval]:
+    def unrelated_intervals(self) -> dict[str, Interval]:
         """Hidden cells in no relation: nothing narrows them beyond their own bounds."""
         in_relation = np.diff(self.matrix.tocsc().indptr) > 0
-        return {int(i): Interval(self.lower[i], self.upper[i]) for i in np.flatnonzero(~in_relation)}
+        return {self.ids[i]: Interval(self.lower[i], self.upper[i]) for i in np.flatnonzero(~in_relation)}
 
-    def solve_component(self, cells: np.ndarray) -> tuple[dict[int, Interval], int]:
-        """min and max of each cell of one component. Every LP solution is a feasible point: a cell
-        seen at its own bound there needs no LP for that side (the bound is its optimum)."""
+    def solve_component(self, cells: np.ndarray, protection: Protection | None) -> tuple[dict[str, Interval], int]:
+        """Interval of each cell of one component; returns them and the number of LPs solved."""
         rows = np.unique(self.matrix[:, cells].nonzero()[0])
-        a_eq = self.matrix[rows][:, cells]
-        b_eq = self.rhs[rows]
-        lower, upper = self.lower[cells], self.upper[cells]
-        bounds = list(zip(lower, [None if math.isinf(u) else u for u in upper]))
-        mins = np.full(len(cells), np.nan)
-        maxs = np.full(len(cells), np.nan)
-        lps = 0
+        lp = _ComponentLP(self.matrix[rows][:, cells], self.rhs[rows], self.lower[cells], self.upper[cells],
+                          self.true_values[cells])
+        if protection is not None:
+            lp.prove_protection(protection)
+        lp.solve_each(protection)
+        return {self.ids[cell]: lp.interval(i) for i, cell in enumerate(cells)}, lp.solved
 
-        def note(point: np.ndarray) -> None:
-            at_lower = np.isnan(mins) & (point <= lower + TOLERANCE)
-            mins[at_lower] = lower[at_lower]
-            at_upper = np.isnan(maxs) & (point >= upper - TOLERANCE)
-            maxs[at_upper] = upper[at_upper]
 
-        note(self.true_values[cells])
-        for i in range(len(cells)):
-            for sense, found in ((1.0, mins), (-1.0, maxs)):
-                if not np.isnan(found[i]):
+class _ComponentLP:
+    """min/max LPs over one component, reusing its constraint matrix. Every LP solution is a
+    feasible point: `seen_*` hold the least and greatest value each cell took in any of them
+    (the true values first); a cell seen at its own bound has that bound as its exact optimum."""
+
+    def __init__(self, a_eq: sparse.csr_array, b_eq: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                 true_values: np.ndarray) -> None:
+        self.lower, self.upper = lower, upper
+        self.highs = _highs_model(a_eq, b_eq, lower, upper)
+        self.costed = np.zeros(0, dtype=np.int32)  # columns with a non-zero cost in the model now
+        self.seen_min, self.seen_max = true_values.copy(), true_values.copy()
+        self.exact_min = np.full(len(lower), np.nan)
+        self.exact_max = np.full(len(lower), np.nan)
+        self.solved = 0
+        self.note(true_values)
+
+    def note(self, point: np.ndarray) -> None:
+        np.minimum(self.seen_min, point, out=self.seen_min)
+        np.maximum(self.seen_max, point, out=self.seen_max)
+        at_lower = np.isnan(self.exact_min) & (point <= self.lower + TOLERANCE)
+        self.exact_min[at_lower] = self.lower[at_lower]
+        at_upper = np.isnan(self.exact_max) & (point >= self.upper - TOLERANCE)
+        self.exact_max[at_upper] = self.upper[at_upper]
+
+    def optimise(self, objective: np.ndarray) -> np.ndarray | None:
+        """Solve min objective.x, warm-started from the last basis; the solution, or None when
+        unbounded."""
+        costed = np.flatnonzero(objective).astype(np.int32)
+        columns = np.union1d(self.costed, costed).astype(np.int32)
+        self.highs.changeColsCost(len(columns), columns, objective[columns].astype(float))
+        self.costed = costed
+        self.highs.run()
+        self.solved += 1
+        status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return None
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise AssertionError(f"disclosure audit LP failed: {self.highs.modelStatusToString(status)}")
+        point = np.array(self.highs.getSolution().col_value)
+        self.note(point)
+        return point
+
+    def proven(self, protection: Protection) -> np.ndarray:
+        return np.array([protection.protects(Interval(lo, hi)) for lo, hi in zip(self.seen_min, self.seen_max)])
+
+    def prove_protection(self, protection: Protection) -> None:
+        """Push all unproven cells down together, then up together, while that proves more cells
+        protected: one LP each way instead of two per cell."""
+        unproven = ~self.proven(protection)
+        while unproven.any():
+            for sense in (1.0, -1.0):
+                self.optimise(sense * unproven.astype(float))
+            still = ~self.proven(protection)
+            if still.sum() == unproven.sum():
+                return
+            unproven = still
+
+    def solve_each(self, protection: Protection | None) -> None:
+        """Exact min and max by LP of each cell not yet proven protected (all when no rule)."""
+        for i in range(len(self.lower)):
+            for sense, exact in ((1.0, self.exact_min), (-1.0, self.exact_max)):
+                if protection is not None and protection.protects(Interval(self.seen_min[i], self.seen_max[i])):
+                    break
+                if not np.isnan(exact[i]):
                     continue
-                objective = np.zeros(len(cells))
+                objective = np.zeros(len(self.lower))
                 objective[i] = sense
-                result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-                lps += 1
-                if result.status == 3:  # unbounded: only possible upwards with no upper bound
-                    found[i] = math.inf
-                    continue
-                if result.status != 0:
-                    raise AssertionError(f"LP for {self.ids[cells[i]]} failed: {result.message}")
-                found[i] = result.x[i]
-                note(result.x)
-        return {int(cell): Interval(float(mins[i]), float(maxs[i])) for i, cell in enumerate(cells)}, lps
+                point = self.optimise(objective)
+                exact[i] = point[i] if point is not None else -sense * math.inf
+
+    def interval(self, i: int) -> Interval:
+        complete = not (np.isnan(self.exact_min[i]) or np.isnan(self.exact_max[i]))
+        lower = self.seen_min[i] if np.isnan(self.exact_min[i]) else self.exact_min[i]
+        upper = self.seen_max[i] if np.isnan(self.exact_max[i]) else self.exact_max[i]
+        return Interval(float(lower), float(upper), complete)
+
+
+def _highs_model(a_eq: sparse.csr_array, b_eq: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> highspy.Highs:
+    """One HiGHS model per component: A x = b, lower <= x <= upper, costs set per solve."""
+    by_column = sparse.csc_array(a_eq)
+    by_column.sort_indices()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = by_column.shape[1], by_column.shape[0]
+    lp.col_cost_ = np.zeros(lp.num_col_)
+    lp.col_lower_ = np.where(np.isinf(lower), -highspy.kHighsInf, lower)
+    lp.col_upper_ = np.where(np.isinf(upper), highspy.kHighsInf, upper)
+    lp.row_lower_ = lp.row_upper_ = np.asarray(b_eq, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = by_column.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = by_column.indices.astype(np.int32)
+    lp.a_matrix_.value_ = by_column.data.astype(float)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(lp)
+    return highs
 
 
 def _index_cells(cells: Sequence[Cell]) -> dict[str, Cell]:
