@@ -323,7 +323,7 @@ def bases_of(meta: Mapping | None) -> list[str]:
 
 
 def structure_problems(meta: Mapping | None, columns: set[str], roles: Mapping[str, Mapping]) -> list[str]:
-    if not isinstance(meta, Mapping):
+    if not isinstance(meta, Mapping) or not meta:
         return ["no model-level disclosure (additive structure) declared"]
     problems = [f"unknown keys {sorted(set(meta) - TABLE_KEYS)}"] if set(meta) - TABLE_KEYS else []
     levels = meta.get("levels")
