@@ -9,15 +9,11 @@ construction; medians and percentiles are continuous (interpolated).
 
 from __future__ import annotations
 
-import os
-import sys
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.settings import DBT_PROJECT_DIR
 from tests.scenarios import srp_scenario
 
 SRP_MODELS = ("phase_transfer_pathways", "srp_travel", "srp_finance", "srp_kpis",
@@ -30,27 +26,8 @@ _ = None  # a measure with no value (null)
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("srp_exact")
-    landing = root / "landing"
-    landing.mkdir()
-    (landing / "SAMPLE_DATA.json").write_text("{}")  # sample data: the dev pseudonym key is allowed
-    path = root / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as con:
-        srp_scenario.write_bronze(con)
-    env = {**os.environ, "SEND_WAREHOUSE_PATH": str(path), "SEND_LANDING_DIR": str(landing)}
-    env.pop("SEND_PSEUDONYM_KEY", None)
-    dbt = Path(sys.executable).parent / "dbt"
-    # build the SRP models and everything upstream; run only the SRP layer's own dbt tests
-    # (silver and seed tests belong to their own suites)
-    result = subprocess.run(
-        [str(dbt), "build", "--select", *(f"+{m}" for m in SRP_MODELS),
-         "--exclude", "resource_type:test,path:models/silver/_models.yml",
-         "resource_type:test,path:../seeds/_seeds.yml",
-         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stdout[-5000:]
-    return path
+    return srp_scenario.dbt_build(tmp_path_factory.mktemp("srp_exact"), srp_scenario.write_bronze,
+                                  SRP_MODELS)
 
 
 def table(warehouse: Path, name: str, keys: tuple[str, ...], measures: tuple[str, ...]) -> dict:
