@@ -247,3 +247,36 @@ def test_alerts_carry_return_file_names_and_nothing_else_free_text():
                    {"unreadable_return_files": f"{YEAR_DIR}/a\nxlsx"},
                    {"files": f"{YEAR_DIR}/a.xlsx"}):
         assert safe_counts(unsafe) == {}
+
+
+def _quarantine_rules_in_code() -> set[str]:
+    """The rule code (the last snake_case literal) of every ReturnStructureError(...) and
+    refusal=(...) the reader, the guard and the workers can raise."""
+    import inspect
+    import re
+
+    from orchestration.returns import guard, reader, workers
+
+    found = set()
+    for module in (reader, guard, workers):
+        source = inspect.getsource(module)
+        for start in re.finditer(r"ReturnStructureError\(|refusal=\(", source):
+            depth, end = 1, start.end()
+            while depth:
+                depth += {"(": 1, ")": -1}.get(source[end], 0)
+                end += 1
+            codes = re.findall(r'"([a-z]+(?:_[a-z]+)+)"', source[start.end():end])
+            found.update(codes[-1:])
+    return found
+
+
+def test_every_quarantine_rule_has_a_problem_and_advice_in_the_reference_data():
+    from orchestration.outbox.feedback import ADVICE, DEFAULT_ADVICE
+
+    with open("seeds/ref_return_quarantine_rules.csv", newline="", encoding="utf-8") as handle:
+        seeded = {row["rule"]: row for row in csv.DictReader(handle)}
+    in_code = _quarantine_rules_in_code()
+    assert len(in_code) >= 12, in_code
+    assert in_code - {"unreadable"} <= set(seeded), in_code - set(seeded)
+    for rule in in_code:
+        assert seeded[rule]["problem"] and ADVICE.get(rule, DEFAULT_ADVICE) == seeded[rule]["advice"]

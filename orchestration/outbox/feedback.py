@@ -47,6 +47,7 @@ from orchestration.outbox.placed_pupils import PlacedPupil, placed_pupils
 from orchestration.outbox.writer import WriteOutcome, write_changed
 from orchestration.returns import layout
 from orchestration.returns.cells import write_cell
+from orchestration.returns.reader import quarantine_advice
 from orchestration.returns.template import (  # byte-identical reruns, one marking
     PERSONAL_DATA_MARKING, mark_personal_data, save_deterministic,
 )
@@ -81,15 +82,7 @@ ADVICE = {
                    "sent for your school.",
     "urn_mismatch": "Check this is your school's return; send your own school's template.",
     "bad_folder_name": "Nothing to do: the council will file the return under the right year.",
-    "empty_file": "Save the workbook again in Excel and send it again.",
-    "password_protected": "Remove the password, save as an Excel .xlsx workbook and send it "
-                          "again.",
-    "not_a_workbook": "Fill in the council's template and save it as an Excel .xlsx workbook.",
-    "damaged_workbook": "Save the workbook again in Excel and send it again.",
-    "missing_sheet": "Use the council's template without renaming or deleting sheets.",
-    "unknown_template": "Copy your answers into the template the council sent you and send "
-                        "that.",
-    "changed_headers": "Use the council's template without changing its headings.",
+    **quarantine_advice(),  # why a whole workbook could not be read: reference data
 }
 DEFAULT_ADVICE = "Correct the value and send the whole workbook again."
 

@@ -12,11 +12,13 @@ Two engines: ``calamine`` (Rust, the default, several times faster) and ``openpy
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -32,6 +34,7 @@ from orchestration.contract import (
     academic_year_start,
 )
 from orchestration.returns import layout
+from orchestration.settings import SEEDS_DIR
 from orchestration.returns.layout import Column, Sheet
 
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # encrypted .xlsx and old .xls files
@@ -67,6 +70,17 @@ class ReturnStructureError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.rule = rule
+
+
+QUARANTINE_RULES = SEEDS_DIR / "ref_return_quarantine_rules.csv"
+
+
+@lru_cache(maxsize=1)
+def quarantine_advice() -> dict[str, str]:
+    """What a school should do about each rule that quarantines a whole workbook (reference
+    data, shared with dbt's silver_unreadable_returns)."""
+    with open(QUARANTINE_RULES, newline="", encoding="utf-8") as handle:
+        return {row["rule"]: row["advice"] for row in csv.DictReader(handle)}
 
 
 @dataclass(frozen=True)
