@@ -296,3 +296,22 @@ def test_a_relation_that_does_not_hold_is_rejected_without_its_values():
 def test_a_relation_naming_an_unknown_cell_is_rejected():
     with pytest.raises(ReleaseError, match="not in the release: \\['p9'\\]"):
         audit(Release.of([Cell("t", 1, False)], [Relation("t", ("p9",))]))
+
+
+def test_a_count_is_a_whole_number_so_its_lp_interval_is_rounded_inward():
+    """Full-time equivalent 0.5 (shown) = full-time (hidden, 0) + 0.5 x part-time (hidden, 1).
+    The LP allows full-time anywhere in [0, 0.5], but a reader knows it is a whole number of
+    pupils, so it is exactly 0: flagged. Part-time is in [0, 1]: protected. Marked as not whole,
+    full-time stays [0, 0.5] and passes."""
+    def release(integer: bool) -> Release:
+        return Release.of([Cell("fte", 0.5, False, integer=False), Cell("full_time", 0, True, integer=integer),
+                           Cell("part_time", 1, True, integer=integer)],
+                          [LinearRelation.of({"fte": 1, "full_time": -1, "part_time": -0.5})])
+
+    counts = audit_both(release(integer=True))
+    assert [(f.cell_id, f.interval) for f in counts.unprotected] == [("full_time", Interval(0, 0))]
+    assert counts.intervals["part_time"] == Interval(0, 1)
+
+    fractions = audit_both(release(integer=False))
+    assert fractions.passed
+    assert fractions.intervals["full_time"] == Interval(0, 0.5)

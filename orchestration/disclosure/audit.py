@@ -38,13 +38,16 @@ TOLERANCE = 1e-6
 class Cell:
     """One published figure. `id` names it readably so a failure says which cell leaks, e.g.
     `srp_places|level=district|key=Dover|year=2024/25|designation=ASD|column=pupils_on_roll`.
-    `lower`/`upper` are what a reader knows of any such cell (counts: 0 and up, no upper)."""
+    `lower`/`upper` are what a reader knows of any such cell (counts: 0 and up, no upper).
+    `integer`: a reader knows the value is whole (counts, vacancies), so its interval is the
+    LP's rounded inward, [ceil(min), floor(max)]; False for money, rates and shares."""
 
     id: str
     value: float
     hidden: bool
     lower: float = 0.0
     upper: float | None = None
+    integer: bool = True
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,7 @@ class _HiddenSystem:
     ids: list[str]
     lower: np.ndarray
     upper: np.ndarray
+    integer: np.ndarray
     true_values: np.ndarray
     matrix: sparse.csr_array  # one row per relation that has a hidden cell
     rhs: np.ndarray
@@ -261,6 +265,7 @@ class _HiddenSystem:
         return cls(ids=[cell.id for cell in hidden],
                    lower=np.array([cell.lower for cell in hidden], dtype=float),
                    upper=np.array([math.inf if cell.upper is None else cell.upper for cell in hidden]),
+                   integer=np.array([cell.integer for cell in hidden], dtype=bool),
                    true_values=np.array([cell.value for cell in hidden], dtype=float),
                    matrix=matrix, rhs=np.array(rhs, dtype=float))
 
@@ -297,7 +302,7 @@ class _HiddenSystem:
         matrix = self.matrix[:, keep]
         rows = np.flatnonzero(np.diff(matrix.tocsr().indptr) > 0)
         return _HiddenSystem(ids=[self.ids[i] for i in keep], lower=self.lower[keep], upper=self.upper[keep],
-                             true_values=self.true_values[keep], matrix=sparse.csr_array(matrix[rows]),
+                             integer=self.integer[keep], true_values=self.true_values[keep], matrix=sparse.csr_array(matrix[rows]),
                              rhs=(self.rhs - self.matrix @ values)[rows])
 
     def components(self) -> tuple[np.ndarray, int]:
@@ -318,13 +323,14 @@ class _HiddenSystem:
     def unrelated_intervals(self) -> dict[str, Interval]:
         """Hidden cells in no relation: nothing narrows them beyond their own bounds."""
         in_relation = np.diff(self.matrix.tocsc().indptr) > 0
-        return {self.ids[i]: Interval(self.lower[i], self.upper[i]) for i in np.flatnonzero(~in_relation)}
+        return {self.ids[i]: _interval(self.lower[i], self.upper[i], self.integer[i])
+                for i in np.flatnonzero(~in_relation)}
 
     def solve_component(self, cells: np.ndarray, protection: Protection | None) -> tuple[dict[str, Interval], int]:
         """Interval of each cell of one component; returns them and the number of LPs solved."""
         rows = np.unique(self.matrix[:, cells].nonzero()[0])
         lp = _ComponentLP(self.matrix[rows][:, cells], self.rhs[rows], self.lower[cells], self.upper[cells],
-                          self.true_values[cells])
+                          self.integer[cells], self.true_values[cells])
         if protection is not None:
             lp.prove_protection(protection)
         lp.solve_each(protection)
@@ -337,8 +343,8 @@ class _ComponentLP:
     (the true values first); a cell seen at its own bound has that bound as its exact optimum."""
 
     def __init__(self, a_eq: sparse.csr_array, b_eq: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-                 true_values: np.ndarray) -> None:
-        self.lower, self.upper = lower, upper
+                 integer: np.ndarray, true_values: np.ndarray) -> None:
+        self.lower, self.upper, self.integer = lower, upper, integer
         self.highs = _highs_model(a_eq, b_eq, lower, upper)
         self.costed = np.zeros(0, dtype=np.int32)  # columns with a non-zero cost in the model now
         self.seen_min, self.seen_max = true_values.copy(), true_values.copy()
@@ -374,7 +380,8 @@ class _ComponentLP:
         return point
 
     def proven(self, protection: Protection) -> np.ndarray:
-        return np.array([protection.protects(Interval(lo, hi)) for lo, hi in zip(self.seen_min, self.seen_max)])
+        return np.array([protection.protects(_interval(lo, hi, whole))
+                         for lo, hi, whole in zip(self.seen_min, self.seen_max, self.integer)])
 
     def prove_protection(self, protection: Protection) -> None:
         """Push all unproven cells down together, then up together, while that proves more cells
@@ -392,7 +399,8 @@ class _ComponentLP:
         """Exact min and max by LP of each cell not yet proven protected (all when no rule)."""
         for i in range(len(self.lower)):
             for sense, exact in ((1.0, self.exact_min), (-1.0, self.exact_max)):
-                if protection is not None and protection.protects(Interval(self.seen_min[i], self.seen_max[i])):
+                if protection is not None and protection.protects(
+                        _interval(self.seen_min[i], self.seen_max[i], self.integer[i])):
                     break
                 if not np.isnan(exact[i]):
                     continue
@@ -405,7 +413,7 @@ class _ComponentLP:
         complete = not (np.isnan(self.exact_min[i]) or np.isnan(self.exact_max[i]))
         lower = self.seen_min[i] if np.isnan(self.exact_min[i]) else self.exact_min[i]
         upper = self.seen_max[i] if np.isnan(self.exact_max[i]) else self.exact_max[i]
-        return Interval(float(lower), float(upper), complete)
+        return _interval(lower, upper, self.integer[i], complete)
 
 
 def _highs_model(a_eq: sparse.csr_array, b_eq: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> highspy.Highs:
@@ -426,6 +434,14 @@ def _highs_model(a_eq: sparse.csr_array, b_eq: np.ndarray, lower: np.ndarray, up
     highs.setOptionValue("output_flag", False)
     highs.passModel(lp)
     return highs
+
+
+def _interval(lower: float, upper: float, integer: bool, complete: bool = True) -> Interval:
+    """The LP's interval; for a whole-number cell rounded inward (the LP ignores integrality)."""
+    if integer:
+        lower = lower if math.isinf(lower) else math.ceil(lower - TOLERANCE)
+        upper = upper if math.isinf(upper) else math.floor(upper + TOLERANCE)
+    return Interval(float(lower), float(upper), complete)
 
 
 def _index_cells(cells: Sequence[Cell]) -> dict[str, Cell]:
