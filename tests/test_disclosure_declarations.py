@@ -183,6 +183,9 @@ def test_derived_without_bases_circular_bases_and_unknown_keys_are_rejected():
     assert problems({"pupils": {"role": "count"}, "places": {"role": "derived"}}) == [
         "t.places: role derived needs bases (the columns it is computed from)",
     ]
+    assert problems({"pupils": {"role": "count", "bases": ["places"]}, "places": {"role": "not_about_people"}}) == [
+        "t.pupils: bases belong to roles derived and money_reveals_count",
+    ]
 
 
 def test_the_structure_must_exist_and_name_real_columns():

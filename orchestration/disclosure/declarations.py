@@ -275,13 +275,17 @@ def column_problems(column: str, meta: Mapping, columns: set[str], declared: Map
     problems = []
     if column not in columns:
         problems.append("declared but not a column of the table")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         problems.append(f"unknown role {role!r} (roles: {', '.join(sorted(ROLES))})")
     if unknown := sorted(set(meta) - COLUMN_KEYS):
         problems.append(f"unknown keys {unknown}")
     bases = list(meta.get("bases") or [])
     if role in ROLES_WITH_BASES and not bases:
         problems.append(f"role {role} needs bases (the columns it is computed from)")
+    elif role not in ROLES_WITH_BASES and bases:
+        problems.append("bases belong to roles derived and money_reveals_count")
+    if meta.get("per_unit") and role != MONEY_REVEALS_COUNT:
+        problems.append("per_unit belongs to role money_reveals_count")
     if role == RATE:
         problems += [f"rate needs a {key}" for key in ("numerator", "denominator") if not meta.get(key)]
         bases += [meta[key] for key in ("numerator", "denominator") if meta.get(key)]
