@@ -432,6 +432,9 @@ def _highs_model(a_eq: sparse.csr_array, b_eq: np.ndarray, lower: np.ndarray, up
     lp.a_matrix_.value_ = by_column.data.astype(float)
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
+    # Only the costs change between solves, so the last optimal basis stays primal feasible:
+    # primal simplex goes on from it (4-5x faster than HiGHS' default choice on large components).
+    highs.setOptionValue("simplex_strategy", 4)
     highs.passModel(lp)
     return highs
 
