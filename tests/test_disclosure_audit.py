@@ -315,3 +315,52 @@ def test_a_count_is_a_whole_number_so_its_lp_interval_is_rounded_inward():
     fractions = audit_both(release(integer=False))
     assert fractions.passed
     assert fractions.intervals["full_time"] == Interval(0, 0.5)
+
+
+def test_a_bound_a_reader_knows_narrows_the_other_cells():
+    """Dover All 5 = Primary 2 (hidden) + Secondary 3 (hidden), and a reader knows Secondary is
+    at most 3 (say, its commissioned places). Secondary in [0, 3]; Primary = 5 - Secondary in
+    [2, 5]: both protected (0 in one, 5 reached by the other)."""
+    release = Release.of([Cell("all", 5, False), Cell("primary", 2, True), Cell("secondary", 3, True, upper=3)],
+                         [Relation("all", ("primary", "secondary"))])
+
+    result = audit_both(release)
+
+    assert result.intervals["primary"] == Interval(2, 5)
+    assert result.intervals["secondary"] == Interval(0, 3)
+    assert result.passed
+
+
+def brute_force_intervals(values: dict[tuple[str, str], int], hidden: list[tuple[str, str]]) -> dict:
+    """Every whole-number assignment of the hidden cells that keeps every row and column total:
+    the least and greatest value each hidden cell takes. Independent of the LP."""
+    import itertools
+    rows = {r for r, _ in values}
+    cols = {c for _, c in values}
+    row_total = {r: sum(v for (rr, _), v in values.items() if rr == r) for r in rows}
+    col_total = {c: sum(v for (_, cc), v in values.items() if cc == c) for c in cols}
+    seen: dict = {cell: [] for cell in hidden}
+    for guess in itertools.product(*(range(row_total[r] + 1) for r, _ in hidden)):
+        trial = dict(values) | dict(zip(hidden, guess))
+        if all(sum(trial[r, c] for c in cols) == row_total[r] for r in rows) and \
+                all(sum(trial[r, c] for r in rows) == col_total[c] for c in cols):
+            for cell, value in zip(hidden, guess):
+                seen[cell].append(value)
+    return {cell: (min(found), max(found)) for cell, found in seen.items()}
+
+
+def test_intervals_match_a_brute_force_search_on_random_small_tables():
+    """40 random 3 x 3 tables (values 0-4, 2-4 hidden cells, seed 7): every interval the audit
+    reports, in both modes, equals the least and greatest whole-number value found by trying
+    every assignment of the hidden cells."""
+    import random
+    rng = random.Random(7)
+    names = [(r, c) for r in ("Dover", "Thanet", "Swale") for c in ("ASD", "SLCN", "SEMH")]
+    for _ in range(40):
+        values = {cell: rng.randint(0, 4) for cell in names}
+        hidden = rng.sample(names, rng.randint(2, 4))
+        expected = brute_force_intervals(values, hidden)
+
+        result = audit_both(table(values, set(hidden)))
+
+        assert {cell: interval_of(result, *cell) for cell in hidden} == expected, (values, hidden)
