@@ -302,8 +302,8 @@ class _HiddenSystem:
         matrix = self.matrix[:, keep]
         rows = np.flatnonzero(np.diff(matrix.tocsr().indptr) > 0)
         return _HiddenSystem(ids=[self.ids[i] for i in keep], lower=self.lower[keep], upper=self.upper[keep],
-                             integer=self.integer[keep], true_values=self.true_values[keep], matrix=sparse.csr_array(matrix[rows]),
-                             rhs=(self.rhs - self.matrix @ values)[rows])
+                             integer=self.integer[keep], true_values=self.true_values[keep],
+                             matrix=sparse.csr_array(matrix[rows]), rhs=(self.rhs - self.matrix @ values)[rows])
 
     def components(self) -> tuple[np.ndarray, int]:
         """Label hidden cells by connected component (linked when they share a relation). Cells in
