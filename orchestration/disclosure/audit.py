@@ -8,11 +8,13 @@ the `external` schema and its Parquet are all turned into cells and relations by
 
 For every hidden cell the audit computes its feasible interval [min, max]: the smallest and
 largest value it can take when every shown cell is fixed at its value, every relation holds and
-every hidden cell stays within its bounds (counts: 0 and up). That is two linear programmes per
-hidden cell, solved with HiGHS through `scipy.optimize.linprog`, but only within the cell's
-connected component (hidden cells linked by relations once shown cells are fixed), so each LP is
-small. A cheap exact subtraction check (a relation with exactly one hidden cell reveals it) runs
-first; the LP must agree with it.
+every hidden cell stays within its bounds (counts: 0 and up). A cheap exact subtraction check
+runs first (a relation with one hidden cell reveals it, and then maybe another): those cells
+need no LP. The rest is split into connected components (hidden cells linked by relations once
+shown cells are fixed); each gets one HiGHS model (highspy), re-solved warm with a new objective
+for each min and max it needs, and a cell is left as soon as the feasible points seen prove it
+protected. `audit(..., exact_intervals=True)` solves every min and max instead, and checks that
+the LP agrees with subtraction. docs/DISCLOSURE.md ("Audit") has the why and the timings.
 
 A hidden cell is protected (default rule, see `Protection`) when a reader cannot conclude it is a
 count of 1-4: its interval includes 0 or reaches at least 5. An exactly determined hidden cell
