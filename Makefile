@@ -9,13 +9,14 @@ export DAGSTER_HOME ?= $(SEND_DATA_ROOT)/dagster_home
 SCALE ?=
 SEED ?= 42
 
-.PHONY: run test ui install manifest sample bench clean help browser
+.PHONY: run test ui install manifest sample bench mutate clean help browser
 
 help:
 	@echo "make run   - install, generate sample data if absent, materialise everything, print a summary"
 	@echo "make test  - install and run the test suite"
 	@echo "make ui    - the Dagster UI on http://127.0.0.1:3000 (persistent DAGSTER_HOME)"
 	@echo "make bench - benchmarks at scale 1 and 25 (SCALE=n for one)"
+	@echo "make mutate - mutation testing: the exactness tests must kill every curated dbt SQL mutant"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +75,11 @@ ui: install
 # Benchmarks at scale 1 and 25 (SCALE=n for one scale); figures in data/bench/results.json.
 bench: install
 	$(BIN)/python benchmarks/run.py $(if $(SCALE),--scale $(SCALE),--scale 1 --scale 25)
+
+# Mutation testing of the dbt SQL (tests/mutation/): each curated mutant on a scratch copy,
+# one after the other; fails if the exactness tests let any mutant survive.
+mutate: install
+	$(BIN)/python -m tests.mutation.mutate
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

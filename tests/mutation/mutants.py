@@ -1,0 +1,149 @@
+"""The curated mutants of the dbt SQL that `make mutate` (tests/mutation/mutate.py) applies.
+
+Each mutant is one small defect a real edit could introduce: a comparison moved across its
+boundary (`>` / `>=`, `<` / `<=`), a join type changed (left -> inner, full outer -> left), or
+the default of a count changed (`coalesce(x, 0)` -> `coalesce(x, 1)`). `original` must occur
+exactly once in `file` (tests/test_mutation.py checks it on every test run), so an edit of the
+SQL that moves or rewrites the text makes the list fail loudly instead of rotting silently.
+
+Only mutants that the exactness tests kill today belong in MUTANTS. A mutant that survives is
+a gap in the tests: it is listed in SURVIVORS with why it survives, until a test kills it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Mutant(NamedTuple):
+    file: str  # relative to dbt_project/
+    original: str  # exact text, occurring once in the file
+    replacement: str
+    why: str  # the real defect it stands for
+
+
+PARSING = "macros/parsing.sql"
+SRP_GOLD = "macros/srp_gold.sql"
+CENSUS_STATE = "models/silver/silver_census_state.sql"
+PLACES = "models/gold/srp/srp_places.sql"
+KPIS = "models/gold/srp/srp_kpis.sql"
+FORECAST = "models/gold/srp/srp_demand_forecast.sql"
+PATHWAYS = "models/gold/srp/phase_transfer_pathways.sql"
+FINANCE = "models/gold/srp/srp_finance.sql"
+RECONCILIATION = "models/gold/srp/srp_returns_reconciliation.sql"
+TRAVEL = "models/gold/srp/srp_travel.sql"
+TIMELINESS = "models/gold/ehcp/ehcp_timeliness.sql"
+CASELOAD = "models/gold/ehcp/ehcp_caseload_profile.sql"
+
+MUTANTS: tuple[Mutant, ...] = (
+    # --- census-day boundaries (issue 17 item 3) ---
+    Mutant(PARSING, "{{ leaving_date }} > {{ at_date }}))", "{{ leaving_date }} >= {{ at_date }}))",
+           "a pupil who left on census day would still count on roll"),
+    Mutant(CENSUS_STATE, "p.cease_date > y.census_date", "p.cease_date >= y.census_date",
+           "a plan ceased on census day would still count as held"),
+    Mutant(CENSUS_STATE, "on p.start_date <= y.census_date", "on p.start_date < y.census_date",
+           "a plan starting on census day would not count as held"),
+    Mutant(PARSING, "({{ entry_date }} <= {{ at_date }} and", "({{ entry_date }} < {{ at_date }} and",
+           "a pupil joining on census day would not count on roll"),
+    # --- phases by national curriculum year ---
+    Mutant(PARSING, "when {{ nc_year }} <= 6 then 'Primary'", "when {{ nc_year }} < 6 then 'Primary'",
+           "year 6 pupils would be counted as secondary"),
+    Mutant(PARSING, "when {{ nc_year }} <= 11 then 'Secondary'",
+           "when {{ nc_year }} < 11 then 'Secondary'",
+           "year 11 pupils would fall out of secondary"),
+    # --- srp_places, the headline table ---
+    Mutant(PLACES, "full outer join census_pupils as c", "left join census_pupils as c",
+           "pupils on roll in a designation with no commissioned places would vanish"),
+    Mutant(PLACES, "coalesce(c.pupils_on_roll, 0) as pupils_on_roll",
+           "coalesce(c.pupils_on_roll, 1) as pupils_on_roll",
+           "an empty unit would report one pupil"),
+    Mutant(PLACES, "coalesce(r.commissioned_places, 0) as commissioned_places",
+           "coalesce(r.commissioned_places, 1) as commissioned_places",
+           "a designation with no places would report one commissioned place"),
+    Mutant(PLACES, "left join returned as ret", "inner join returned as ret",
+           "schools without a return would drop out of the places table"),
+    # --- srp_kpis ---
+    Mutant(KPIS, "ar.review_meeting_date <= cs.census_date", "ar.review_meeting_date < cs.census_date",
+           "a review held on census day would not count"),
+    Mutant(KPIS, "where p.start_date < {{ dbt.dateadd", "where p.start_date <= {{ dbt.dateadd",
+           "a plan exactly 12 months old would be due a review a year early"),
+    Mutant(KPIS, "r.latest_review_date > {{ dbt.dateadd", "r.latest_review_date >= {{ dbt.dateadd",
+           "a review exactly 12 months before census day would count as on time"),
+    Mutant(KPIS, "coalesce(pr.pupils_on_roll, 0) as pupils_on_roll",
+           "coalesce(pr.pupils_on_roll, 1) as pupils_on_roll",
+           "a unit with no pupils on roll would report one"),
+    Mutant(KPIS, "left join pupils_on_roll as pr", "inner join pupils_on_roll as pr",
+           "an empty unit would drop out of the KPIs"),
+    Mutant(KPIS, "coalesce(rc.annual_reviews_due, 0) as annual_reviews_due",
+           "coalesce(rc.annual_reviews_due, 1) as annual_reviews_due",
+           "a unit with no reviews due would report one"),
+    # --- srp_demand_forecast ---
+    Mutant(FORECAST, "when od.transfers >= {{ min_transfers }} then 'district'",
+           "when od.transfers > {{ min_transfers }} then 'district'",
+           "a district with exactly the minimum transfers would fall back to the county rate"),
+    Mutant(FORECAST, "full outer join places as p", "left join places as p",
+           "secondary places with no primary pupils would vanish from the forecast"),
+    Mutant(FORECAST, "coalesce(c.primary_srp_pupils, 0) as primary_srp_pupils",
+           "coalesce(c.primary_srp_pupils, 1) as primary_srp_pupils",
+           "a district with no primary pupils would project demand"),
+    # --- phase_transfer_pathways ---
+    Mutant(PATHWAYS, "full outer join places as p", "left join places as p",
+           "secondary places in a district with no year 6 pupils would vanish"),
+    Mutant(PATHWAYS, "coalesce(c.year6_pupils, 0) as year6_pupils",
+           "coalesce(c.year6_pupils, 1) as year6_pupils",
+           "a district with no year 6 pupils would report one"),
+    Mutant(PATHWAYS, "left join {{ ref('silver_census_state') }} as cs",
+           "inner join {{ ref('silver_census_state') }} as cs",
+           "a year 6 pupil with no next-year census row would drop out instead of 'left'"),
+    # --- srp_finance ---
+    Mutant(FINANCE, "when r.school_commissioned_places > 0", "when r.school_commissioned_places >= 0",
+           "a school with no places would divide by zero instead of null"),
+    Mutant(FINANCE, "left join census_pupils as c", "inner join census_pupils as c",
+           "a funded unit with no pupils would drop out of the finance table"),
+    Mutant(FINANCE, "where e2.from_academic_year <= y.academic_year",
+           "where e2.from_academic_year < y.academic_year",
+           "the funding envelope of the year it starts would not apply"),
+    Mutant(FINANCE, "coalesce(c.pupils_on_roll, 0) as pupils_on_roll",
+           "coalesce(c.pupils_on_roll, 1) as pupils_on_roll",
+           "an empty unit would be funded for one pupil"),
+    # --- srp_returns_reconciliation ---
+    Mutant(RECONCILIATION, "full outer join returned_pupils as r", "left join returned_pupils as r",
+           "pupils only in a school's return would vanish from the reconciliation"),
+    Mutant(RECONCILIATION, "coalesce(c.returns_received, 0) as returns_received",
+           "coalesce(c.returns_received, 1) as returns_received",
+           "a school that sent nothing would show one return received"),
+    Mutant(RECONCILIATION, "coalesce(sc.synergy_pupils, 0) as synergy_pupils",
+           "coalesce(sc.synergy_pupils, 1) as synergy_pupils",
+           "a unit with no Synergy pupils would report one"),
+    Mutant(RECONCILIATION, "left join submission_counts as c", "inner join submission_counts as c",
+           "schools that sent no return would drop out of the reconciliation"),
+    # --- srp_travel ---
+    Mutant(TRAVEL, "full outer join register as r", "left join register as r",
+           "commissioned units with no travelling pupils would vanish"),
+    # --- shared SRP macros ---
+    Mutant(SRP_GOLD, "when {{ kpi }} >= {{ alias }}.green_from then 'Green'",
+           "when {{ kpi }} > {{ alias }}.green_from then 'Green'",
+           "a KPI exactly on the green threshold would be rated amber"),
+    Mutant(SRP_GOLD, "when {{ kpi }} <= {{ alias }}.green_from then 'Green'",
+           "when {{ kpi }} < {{ alias }}.green_from then 'Green'",
+           "a lower-is-better KPI exactly on the green threshold would be rated amber"),
+    # --- EHCP timeliness and caseload ---
+    Mutant(TIMELINESS, "case when cp.start_date < cp.review_cutoff then 1 else 0 end as is_review_due",
+           "case when cp.start_date <= cp.review_cutoff then 1 else 0 end as is_review_due",
+           "a plan exactly 12 months old would be due its review a year early"),
+    Mutant(TIMELINESS, "max(r.review_meeting_date) >= cp.review_cutoff",
+           "max(r.review_meeting_date) > cp.review_cutoff",
+           "a review on the cutoff day would count as late"),
+    Mutant(TIMELINESS, "r.review_meeting_date <= cp.census_date", "r.review_meeting_date < cp.census_date",
+           "a review held on census day would not count"),
+    Mutant(TIMELINESS, "case when days_to_plan_issued <= 140 then 1 else 0 end",
+           "case when days_to_plan_issued < 140 then 1 else 0 end",
+           "a plan issued on day 140 (20 weeks) would count as late"),
+    Mutant(TIMELINESS, "full outer join dfe as d on s.calendar_year",
+           "left join dfe as d on s.calendar_year",
+           "years with only a DfE comparator would vanish"),
+    Mutant(CASELOAD, "left join comparators as cmp", "inner join comparators as cmp",
+           "categories without a national comparator would drop out of the caseload"),
+)
+
+SURVIVORS: tuple[tuple[Mutant, str], ...] = ()
