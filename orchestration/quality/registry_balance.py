@@ -212,7 +212,8 @@ def unbalanced_files(con: duckdb.DuckDBPyConnection,
     ``since`` (naive UTC; None: all) are parsed again from their archived copies."""
     versions = con.execute(
         f"""SELECT source, source_file, sha256, status, archived_path, encoding, processed_at,
-                   rows_landed, rows_loaded, rows_rejected
+                   coalesce(rows_landed, 0), coalesce(rows_loaded, 0),
+                   coalesce(rows_rejected, 0)
             FROM {REGISTRY}
             WHERE NOT (source = ? AND superseded_by_sha256 IS NOT NULL)
             ORDER BY source_file, processed_at""", [SYNERGY_SOURCE]).fetchall()
