@@ -4,7 +4,8 @@ A small warehouse is loaded (an SRP register with one rejected row and a blank r
 Synergy extract, one school return) and balances. Then each side is corrupted in turn and the
 check fails, naming the file: the registry's rows_landed, a bronze row deleted (by lineage; for
 Synergy a row valid on the extract date), a load_errors row deleted or added, and the archived
-copy itself grown by a row (the landed count is a parse of the archive, not the registry).
+copy itself grown by a row (the landed count is a parse of the archive, not the registry:
+pyarrow for CSV, openpyxl for workbooks).
 Before this check counted sides independently, every corruption but the first passed.
 """
 
@@ -153,6 +154,15 @@ def test_the_archived_copy_grown_by_a_row(warehouse):
                          .split(b"\n", 1)[1])
     assert_fails_naming(warehouse, f"{SRP}: landed 3, loaded 1, rejected 1;"
                                    " the registry says 2/1/1")
+
+
+def test_the_archived_workbook_grown_by_a_places_row(warehouse):
+    archived = Path(registered(warehouse, RETURN)[3])
+    three_rows = a_return()
+    three_rows.places.append(PlacesRow("HI", 4, 4, 0, 0, 1))
+    write_return_workbook(archived, three_rows)
+    assert_fails_naming(warehouse, f"{RETURN}: landed 7, loaded 6, rejected 0;"
+                                   " the registry says 6/6/0")
 
 
 def test_only_versions_processed_since_the_run_started_are_parsed_again(warehouse):

@@ -7,9 +7,12 @@ so comparing them with each other proves nothing. Here each side is counted on i
   loader (pyarrow's CSV reader; the loader uses Python's ``csv``). As in the loader, the header
   is the first row that is not blank, rows whose every field is blank are not data rows, rows
   with the wrong number of fields are still rows, and a file that cannot be decoded (neither
-  UTF-8 nor Windows-1252), holds NUL bytes or is empty has none. Only file versions processed
-  since ``since`` are parsed again (re-parsing the whole archive every night would not scale);
-  older versions, and school-return workbooks, keep the registry's landed figure.
+  UTF-8 nor Windows-1252), holds NUL bytes or is empty has none. A school-return workbook is
+  read with openpyxl (the loader uses calamine): Places and Pupils rows with a cell filled,
+  plus one per Finance / Outcomes form (orchestration/returns/layout.py); a workbook openpyxl
+  cannot read keeps the registry's figure. Only file versions processed since ``since`` are
+  read again (re-parsing the whole archive every night would not scale); older versions keep
+  the registry's landed figure.
 * loaded: the rows bronze holds for the version by lineage (``_source_file``, ``_sha256``);
   for a loaded change-captured Synergy file, the rows of its table valid on the extract's
   date (``_valid_from <= D and (_valid_to is null or _valid_to > D)``), see synergy.py.
@@ -143,6 +146,41 @@ def archived_data_rows(archived_path: str | None, encoding: str | None) -> int |
         return 0
 
 
+# --- landed: an independent read of the archived workbook ---------------------------------
+
+def _sheet_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _is_blank_cell(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def workbook_data_rows(path: Path) -> int | None:
+    """Places and Pupils rows with any cell filled (from the first data row, in the
+    template's columns) plus one per Finance / Outcomes form; None if openpyxl cannot read
+    the workbook (the loader reads it with calamine)."""
+    import openpyxl
+
+    tables = {_sheet_key(s.name): len(s.columns)
+              for s in (layout.PLACES_SHEET, layout.PUPILS_SHEET)}
+    try:
+        with path.open("rb") as handle:
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            try:
+                rows = sum(
+                    not all(map(_is_blank_cell, cells))
+                    for sheet in book.worksheets if _sheet_key(sheet.title) in tables
+                    for cells in sheet.iter_rows(min_row=layout.FIRST_DATA_ROW,
+                                                 max_col=tables[_sheet_key(sheet.title)],
+                                                 values_only=True))
+            finally:
+                book.close()
+    except Exception:  # noqa: BLE001 - any failure to read means "not counted here"
+        return None
+    return rows + len(_FORM_SHEETS)
+
+
 # --- loaded and rejected: what bronze holds ------------------------------------------------
 
 def _existing_tables(con) -> set[str]:
@@ -204,6 +242,15 @@ def rejected_rows(con) -> dict[tuple[str, str], int]:
     return {(f, s): n for f, s, n in rows}
 
 
+def _archived_workbook_rows(archived_path: str | None, registered: int) -> int | None:
+    """Data rows of the archived workbook; the registry's figure when openpyxl cannot read a
+    workbook the loader (calamine) could, so a reader difference never stops the night."""
+    if not archived_path or not Path(archived_path).is_file():
+        return None
+    counted = workbook_data_rows(Path(archived_path))
+    return registered if counted is None else counted
+
+
 # --- the balance -----------------------------------------------------------------------------
 
 def unbalanced_files(con: duckdb.DuckDBPyConnection,
@@ -227,8 +274,10 @@ def unbalanced_files(con: duckdb.DuckDBPyConnection,
         if sha is None or status not in ("loaded",) + WHOLE_FILE_REJECTED or (
                 status == "quarantined" and key not in counted):
             landed = 0  # never parsed or not readable as CSV; waiting, duplicate, a link ...
-        elif source == WORKBOOK_SOURCE or (since and processed_at < since):
+        elif since and processed_at < since:
             landed = registered[0]
+        elif source == WORKBOOK_SOURCE:
+            landed = _archived_workbook_rows(archived, registered[0])
         else:
             landed = archived_data_rows(archived, encoding)
         errors = landed if status in WHOLE_FILE_REJECTED else rejected.get(key, 0)
