@@ -255,8 +255,8 @@ def _archived_workbook_rows(archived_path: str | None, registered: int) -> int |
 
 def unbalanced_files(con: duckdb.DuckDBPyConnection,
                      since: dt.datetime | None = None) -> tuple[int, list[Imbalance]]:
-    """(file versions checked, those out of balance). CSV versions processed at or after
-    ``since`` (naive UTC; None: all) are parsed again from their archived copies."""
+    """(file versions checked, those out of balance). Versions processed at or after
+    ``since`` (naive UTC; None: all) are read again from their archived copies."""
     versions = con.execute(
         f"""SELECT source, source_file, sha256, status, archived_path, encoding, processed_at,
                    coalesce(rows_landed, 0), coalesce(rows_loaded, 0),
