@@ -46,7 +46,7 @@ class SrpSchool:
 
 def nc_year(date_of_birth: dt.date | None, start_year: int) -> int | None:
     """NC year in the academic year starting 1 Sep ``start_year``: (age on 31 August of
-    ``start_year``) - 4, Reception = 0 (OUTPUTS.md); None outside Reception to Year 14."""
+    ``start_year``) - 4, Reception = 0; None outside Reception to Year 14."""
     if date_of_birth is None:
         return None
     day = dt.date(start_year, 8, 31)

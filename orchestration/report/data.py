@@ -18,7 +18,7 @@ from orchestration.contract import academic_year_start, census_day
 
 GOLD_SCHEMA = "gold"
 
-# Every gold table a report section reads (OUTPUTS.md, "The tables").
+# Every gold table a report section reads (dbt_project/models/gold/).
 REPORT_GOLD_TABLES = (
     "srp_places",
     "phase_transfer_pathways",

@@ -1,4 +1,4 @@
-"""Statistical disclosure control for everything the report publishes (BRIEF.md, "Personal data").
+"""Statistical disclosure control for everything the report publishes (README, "Personal data").
 
 Rules, with the GSS symbols:
 
