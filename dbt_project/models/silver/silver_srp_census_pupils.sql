@@ -1,4 +1,4 @@
--- Pupils in an SRP on census day (OUTPUTS.md): a placement flagged resourced provision, on roll
+-- Pupils in an SRP on census day: a placement flagged resourced provision, on roll
 -- on the census day, at a school the SRP register lists for that academic year. One row per
 -- person x academic year x SRP school. Designation = the placement's srp_designation; if blank,
 -- the school's only designation that year; if blank and the school has several, 'unknown'.

@@ -1,7 +1,7 @@
 -- Phase-transfer pathways: where primary SRP Year 6 pupils go at Year 7, per pupil's HOME
 -- district x designation x transfer year, against the secondary SRP Year 7 places commissioned
 -- in that district for the designation; rolled up to area and county and designation 'All'.
-{#- destination categories, in the order OUTPUTS.md lists them -#}
+{#- destination categories, in the order the report lists them -#}
 {% set destinations = ['secondary_srp_same_designation', 'secondary_srp_other_designation',
                        'mainstream', 'special_state_funded', 'independent_non_maintained',
                        'other_arrangement', 'no_plan_or_left'] %}

@@ -30,7 +30,7 @@ pupils_on_roll as (
     group by academic_year, urn
 ),
 
--- annual reviews (Synergy, the OUTPUTS.md definition) of the SRP pupils on census day: plans
+-- annual reviews (Synergy; the definition is in the model's description) of the SRP pupils on census day: plans
 -- that started more than 12 months before census day, reviewed on time when the latest review
 -- meeting on or before census day is less than 12 months before it
 reviews as (
