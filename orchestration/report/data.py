@@ -1,13 +1,18 @@
 """Reads what the report needs from the warehouse, read-only, into plain Python structures.
 
-Each gold table the report uses is optional: a table that is not built yet comes back as None
-and its sections say "not yet available". Nothing here formats or suppresses figures
-(disclosure.py does that on the way out)."""
+The public report reads the audited release (schema ``external``: each gold table the report
+uses, with a ``<column>_flag`` after every figure the disclosure engine may hide, and
+``external.release_audit``); the internal report reads ``gold`` itself, given the same flag
+columns with only 'x' (not available) and 'z' (not applicable) in them, so both go through
+the same code. Each table is optional: one that is not built yet comes back as None and its
+sections say "not yet available". Every table carries the declared disclosure role of its
+columns (orchestration/disclosure/declarations.py). Nothing here formats or hides figures."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +20,25 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import academic_year_start, census_day
+from orchestration.disclosure.declarations import (
+    COUNT,
+    DERIVED,
+    MONEY_REVEALS_COUNT,
+    RATE,
+    ColumnRole,
+    Declarations,
+    load_declarations,
+)
+from orchestration.report.disclosure import FLAG_SUFFIX, NOT_APPLICABLE, NOT_AVAILABLE
 
 GOLD_SCHEMA = "gold"
+RELEASE_SCHEMA = "external"  # the audited release (orchestration/disclosure/)
+AUDIT_TABLE = "release_audit"
+PUBLIC = "public"  # from the release, for anyone
+INTERNAL = "internal"  # from gold, unsuppressed, OFFICIAL-SENSITIVE
+AUDIENCES = (PUBLIC, INTERNAL)
+# Roles whose figures carry a flag in the release (docs/DISCLOSURE.md).
+FLAGGED_ROLES = frozenset({COUNT, DERIVED, RATE, MONEY_REVEALS_COUNT})
 
 # Every gold table a report section reads (dbt_project/models/gold/).
 REPORT_GOLD_TABLES = (
@@ -40,6 +62,11 @@ class Table:
     name: str
     columns: tuple[str, ...]
     rows: tuple[dict, ...]
+    # the declared disclosure role of each column that has one (gold model yml)
+    roles: Mapping[str, ColumnRole] = field(default_factory=dict, compare=False)
+
+    def role(self, column: str) -> ColumnRole | None:
+        return self.roles.get(column)
 
     def has(self, *columns: str) -> bool:
         return all(c in self.columns for c in columns)
@@ -81,14 +108,30 @@ class CascadeCounts:
     rows_by_file: dict[str, int]
 
 
+@dataclass(frozen=True)
+class ReleaseAudit:
+    """The latest audit of the release (external.release_audit): what the LP audit proved."""
+
+    cells_published: int | None
+    cells_hidden: int | None
+    relations_checked: int | None
+    narrowest_interval: str | None
+    narrowest_cell: str | None
+    passed: bool | None
+    audited_at: dt.datetime | None
+
+
 @dataclass
 class ReportData:
-    gold: dict[str, Table | None]
+    gold: dict[str, Table | None]  # the report's tables, from `schema`
     load_errors: list[LoadErrorCount] = field(default_factory=list)
     check_history: Table | None = None
     warehouse_name: str = ""
     extract_date: dt.date | None = None  # the latest Synergy extract loaded
     cascades: CascadeCounts | None = None
+    audience: str = PUBLIC
+    schema: str = RELEASE_SCHEMA  # where the figures come from: external (public) or gold
+    audit: ReleaseAudit | None = None  # None: no release has been audited in this warehouse
 
     def as_of(self, today: dt.date) -> dt.date:
         """The date the figures can speak for: today, or the latest extract if earlier."""
@@ -113,11 +156,57 @@ def _relations(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
     }
 
 
-def read_relation(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> Table:
+def read_relation(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    name: str,
+    roles: Mapping[str, ColumnRole] | None = None,
+) -> Table:
     cur = con.execute(f'select * from "{schema}"."{name}"')
     columns = tuple(d[0] for d in cur.description)
     rows = tuple({c: _plain(v) for c, v in zip(columns, row)} for row in cur.fetchall())
-    return Table(name, columns, rows)
+    return Table(name, columns, rows, roles or {})
+
+
+def _missing_flag(row: dict, column: str, role: ColumnRole) -> str | None:
+    """'x' for a missing figure, 'z' for a rate over a denominator of 0; None when shown."""
+    if row.get(column) is not None:
+        return None
+    if role.role == RATE and row.get(role.denominator or "") == 0:
+        return NOT_APPLICABLE
+    return NOT_AVAILABLE
+
+
+def gold_as_release(table: Table) -> Table:
+    """A gold table in the shape of the release with nothing hidden (the internal report):
+    a ``<column>_flag`` after each flagged figure, holding only 'x' and 'z'."""
+    flagged = {c: table.roles[c] for c in table.columns
+               if c in table.roles and table.roles[c].role in FLAGGED_ROLES}
+    columns = tuple(name for c in table.columns
+                    for name in ((c, c + FLAG_SUFFIX) if c in flagged else (c,)))
+    rows = tuple(
+        {name: (_missing_flag(row, name[: -len(FLAG_SUFFIX)], flagged[name[: -len(FLAG_SUFFIX)]])
+                if name.endswith(FLAG_SUFFIX) and name not in row else row.get(name))
+         for name in columns}
+        for row in table.rows
+    )
+    return Table(table.name, columns, rows, table.roles)
+
+
+def _release_audit(con: duckdb.DuckDBPyConnection) -> ReleaseAudit | None:
+    cur = con.execute(
+        f'select * from "{RELEASE_SCHEMA}"."{AUDIT_TABLE}" order by audited_at desc limit 1'
+    )
+    found = cur.fetchall()
+    if not found:
+        return None
+    row = dict(zip((d[0] for d in cur.description), found[0]))
+    return ReleaseAudit(
+        *(row.get(name) for name in (
+            "cells_published", "cells_hidden", "relations_checked", "narrowest_interval",
+            "narrowest_cell", "passed", "audited_at",
+        ))
+    )
 
 
 def _load_error_counts(con: duckdb.DuckDBPyConnection) -> list[LoadErrorCount]:
@@ -154,15 +243,32 @@ def _latest_extract(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     return row[0] if row else None
 
 
-def load_report_data(warehouse_path: Path) -> ReportData:
-    """Every report table present in the warehouse (absent ones as None)."""
+def _roles(declarations: Declarations, table: str) -> Mapping[str, ColumnRole]:
+    declared = declarations.tables.get(table)
+    return declared.roles if declared else {}
+
+
+def load_report_data(
+    warehouse_path: Path, audience: str = PUBLIC, declarations: Declarations | None = None
+) -> ReportData:
+    """Every report table present in the warehouse (absent ones as None): the release's for
+    the public report, gold's (with only 'x' / 'z' flags) for the internal one."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"audience must be one of {AUDIENCES}, not {audience!r}")
+    declarations = declarations or load_declarations()
+    schema = RELEASE_SCHEMA if audience == PUBLIC else GOLD_SCHEMA
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
         present = _relations(con)
-        gold = {
-            name: read_relation(con, GOLD_SCHEMA, name) if (GOLD_SCHEMA, name) in present else None
+        tables = {
+            name: read_relation(con, schema, name, _roles(declarations, name))
+            if (schema, name) in present else None
             for name in REPORT_GOLD_TABLES
         }
+        gold = tables if audience == PUBLIC else {
+            name: gold_as_release(table) if table else None for name, table in tables.items()
+        }
+        audit = _release_audit(con) if (RELEASE_SCHEMA, AUDIT_TABLE) in present else None
         errors = _load_error_counts(con) if ("bronze", "load_errors") in present else []
         history = (
             read_relation(con, "quality", "check_history")
@@ -173,7 +279,8 @@ def load_report_data(warehouse_path: Path) -> ReportData:
         cascades = _cascade_counts(con) if extract else None
     finally:
         con.close()
-    return ReportData(gold, errors, history, Path(warehouse_path).name, extract, cascades)
+    return ReportData(gold, errors, history, Path(warehouse_path).name, extract, cascades,
+                      audience, schema, audit)
 
 
 def report_year(years: set[str], today: dt.date) -> str | None:

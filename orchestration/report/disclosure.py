@@ -1,31 +1,34 @@
-"""Statistical disclosure control for everything the report publishes (README, "Personal data").
+"""How the report shows figures: the GSS symbols, number formats, and the two rules that keep
+it from deciding for itself what to hide.
 
-Rules, with the GSS symbols:
+* A figure of the release (``external.*``, the audited release the disclosure engine writes;
+  docs/DISCLOSURE.md) is hidden exactly when the release flags it: ``<column>_flag`` 'c'
+  (confidential) is shown as ``c``, 'x' (not available) as ``x``, 'z' (not applicable) as
+  ``z`` (:func:`release_cell`). The internal report reads gold through the same path, with
+  only 'x' and 'z' flags.
+* A figure the report computes itself (a school's total over its SRPs, a difference, a pivot
+  total) is hidden whenever any figure it is computed from is hidden (:func:`computed_cell`),
+  so every figure on a public page is a function of figures the release shows.
 
-* a count of people from 1 to 4 is shown as ``c`` (confidential); 0 is shown;
-* a rate, share, mean or difference built on a suppressed count is shown as ``c`` too;
-* ``z`` = not applicable (e.g. a rate over a denominator of 0), ``x`` = not available (no data);
-* secondary suppression: where a visible total minus the visible cells would give back a single
-  suppressed cell, the next smallest non-zero cell is suppressed as well.
-
-The report never formats a figure itself: it asks for a :class:`Cell`, whose ``value`` (what a
-chart may draw) is None whenever the figure is not shown, so a chart cannot reveal a
-suppressed value either.
+The report never formats a figure outside a :class:`Cell`, whose ``value`` (what a chart may
+draw) is None whenever the figure is not shown, so a chart cannot reveal a hidden value either.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 CONFIDENTIAL = "c"
 NOT_APPLICABLE = "z"
 NOT_AVAILABLE = "x"
 SYMBOLS = (CONFIDENTIAL, NOT_APPLICABLE, NOT_AVAILABLE)
+FLAG_SUFFIX = "_flag"  # the release's flag column after a figure: <column>_flag
 
-SMALLEST_SHOWN = 5  # counts 1 .. SMALLEST_SHOWN - 1 are suppressed
+SMALLEST_SHOWN = 5  # publish/publisher.py's own external tables (until the release engine)
 
 K = TypeVar("K", bound=Hashable)
 
@@ -59,100 +62,115 @@ def text_cell(text: object) -> Cell:
 SUPPRESSED = Cell(CONFIDENTIAL)
 NOT_APPLICABLE_CELL = Cell(NOT_APPLICABLE)
 NOT_AVAILABLE_CELL = Cell(NOT_AVAILABLE)
+SYMBOL_CELLS = {CONFIDENTIAL: SUPPRESSED, NOT_APPLICABLE: NOT_APPLICABLE_CELL,
+                NOT_AVAILABLE: NOT_AVAILABLE_CELL}
 
 
 def _is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def is_small(count: float | None) -> bool:
-    """True for a count that must not be published (1-4)."""
-    return not _is_missing(count) and 0 < count < SMALLEST_SHOWN
-
-
 def format_number(value: float, decimals: int = 0) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def count_cell(count: float | None) -> Cell:
-    """A count of people: ``c`` for 1-4, ``x`` when missing, else the number."""
-    if _is_missing(count):
-        return NOT_AVAILABLE_CELL
-    if is_small(count):
-        return SUPPRESSED
-    return Cell(format_number(count), float(count))
-
-
-def suppress_count(count: float | None) -> str:
-    """``0 -> '0'``, ``1..4 -> 'c'``, ``None -> 'x'``, ``1234 -> '1,234'``."""
-    return count_cell(count).text
-
-
-def rate_cell(
-    numerator: float | None,
-    denominator: float | None,
-    *,
-    decimals: int = 1,
-    scale: float = 100.0,
-    suffix: str = "%",
-) -> Cell:
-    """numerator / denominator x scale. ``z`` when the denominator is 0, ``x`` when either is
-    missing, ``c`` when either is a count of 1-4."""
-    if _is_missing(numerator) or _is_missing(denominator):
-        return NOT_AVAILABLE_CELL
-    if denominator == 0:
-        return NOT_APPLICABLE_CELL
-    if is_small(numerator) or is_small(denominator):
-        return SUPPRESSED
-    value = scale * numerator / denominator
-    return Cell(format_number(value, decimals) + suffix, round(value, decimals))
-
-
-def suppress_rate(numerator: float | None, denominator: float | None, *, decimals: int = 1) -> str:
-    """A percentage: ``(3, 10) -> 'c'``, ``(7, 10) -> '70.0%'``, ``(0, 0) -> 'z'``."""
-    return rate_cell(numerator, denominator, decimals=decimals).text
-
-
-def derived_cell(
-    value: float | None,
-    base_counts: Iterable[float | None | Cell],
-    *,
-    decimals: int = 1,
-    prefix: str = "",
-    suffix: str = "",
-) -> Cell:
-    """A figure computed elsewhere (a stored rate, mean, distance, cost per pupil) over the given
-    base counts: ``c`` if any base count is suppressed, ``z`` if the base is 0 people, ``x`` if
-    the figure is missing."""
-    bases = list(base_counts)
-    if any(b.is_suppressed if isinstance(b, Cell) else is_small(b) for b in bases):
-        return SUPPRESSED
-    if _is_missing(value):
-        zero_base = bases and all(
-            (b.value == 0) if isinstance(b, Cell) else (b == 0) for b in bases
-        )
-        return NOT_APPLICABLE_CELL if zero_base else NOT_AVAILABLE_CELL
-    return Cell(prefix + format_number(value, decimals) + suffix, round(float(value), decimals))
-
-
-def number_cell(value: float | None, decimals: int = 0) -> Cell:
-    """A number that is not a count of people (places commissioned, SRPs): never suppressed."""
+def number_cell(value: float | None, decimals: int = 0, suffix: str = "") -> Cell:
+    """A number as it is (``x`` when missing)."""
     if _is_missing(value):
         return NOT_AVAILABLE_CELL
-    return Cell(format_number(value, decimals), float(value))
+    return Cell(format_number(value, decimals) + suffix, round(float(value), decimals))
 
 
 def money_cell(value: float | None, *, decimals: int = 0) -> Cell:
-    """Pounds. Money is not a count of people, so it is not suppressed on its own (amounts per
-    pupil go through :func:`derived_cell`)."""
+    """Pounds: ``-£1,500``."""
     if _is_missing(value):
         return NOT_AVAILABLE_CELL
     sign = "-" if value < 0 else ""
     return Cell(f"{sign}£{format_number(abs(value), decimals)}", float(value))
 
 
+def percent_cell(value: float | None, *, scale: float = 1.0, decimals: int = 1) -> Cell:
+    """A percentage stored as 0-100 (``scale`` 1) or as a share 0-1 (``scale`` 100)."""
+    if _is_missing(value):
+        return NOT_AVAILABLE_CELL
+    return number_cell(scale * float(value), decimals, "%")
+
+
 # ---------------------------------------------------------------------------------------------
-# Secondary suppression
+# figures of the release, and figures computed from them
+# ---------------------------------------------------------------------------------------------
+def release_cell(row: Mapping[str, object], column: str, show: Callable[[object], Cell]) -> Cell:
+    """A figure of a release row: the symbol of its flag (any other flag value counts as
+    hidden), ``x`` when the value is missing, else ``show(value)``."""
+    flag = row.get(column + FLAG_SUFFIX)
+    if flag is not None:
+        return SYMBOL_CELLS.get(str(flag).strip(), SUPPRESSED)
+    value = row.get(column)
+    if _is_missing(value):
+        return NOT_AVAILABLE_CELL
+    return show(value)
+
+
+Computed = Callable[..., "float | Cell | None"]
+
+
+def computed_cell(
+    inputs: Sequence[Cell], compute: Computed, show: Callable[[float], Cell] = number_cell
+) -> Cell:
+    """A figure the report computes from shown cells: ``c`` when any input is hidden, else
+    ``compute(*values)`` (each input's value, None for ``x`` or ``z``) shown with ``show``; a
+    result of None is ``x``, a Cell is taken as it is (e.g. ``z``)."""
+    if any(cell.is_suppressed for cell in inputs):
+        return SUPPRESSED
+    result = compute(*(cell.value for cell in inputs))
+    if isinstance(result, Cell):
+        return result
+    return NOT_AVAILABLE_CELL if _is_missing(result) else show(result)
+
+
+def total_of(*values: float | None) -> float | None:
+    """The sum of the values there are (None when there is none): for :func:`computed_cell`."""
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def difference_of(first: float | None, second: float | None) -> float | None:
+    return None if first is None or second is None else first - second
+
+
+def ratio_percent(numerator: float | None, denominator: float | None) -> float | Cell | None:
+    """100 x numerator / denominator, ``z`` over a denominator of 0."""
+    if numerator is None or denominator is None:
+        return None
+    return NOT_APPLICABLE_CELL if denominator == 0 else 100.0 * numerator / denominator
+
+
+# ---------------------------------------------------------------------------------------------
+# counts that are not in the release (the data-quality appendix's counts of children)
+# ---------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _rules():
+    from orchestration.disclosure.declarations import load_rules
+
+    return load_rules()
+
+
+def is_small(count: float | None) -> bool:
+    """True for a count the reference rules (seed ref_disclosure_rules) never show (1-4)."""
+    return not _is_missing(count) and _rules().hides(count)
+
+
+def count_cell(count: float | None) -> Cell:
+    """A count of children that no release covers (the appendix's cascades): ``c`` where the
+    reference rules hide it, ``x`` when missing, else the number."""
+    if _is_missing(count):
+        return NOT_AVAILABLE_CELL
+    return SUPPRESSED if is_small(count) else number_cell(count)
+
+
+# ---------------------------------------------------------------------------------------------
+# Secondary suppression: publish/publisher.py's own external tables, until the release
+# engine (orchestration/disclosure/) replaces them. The report does not use it.
 # ---------------------------------------------------------------------------------------------
 def cells_to_suppress(
     values: Mapping[K, float | None],
@@ -180,8 +198,6 @@ def cells_to_suppress(
             hidden.add(min(candidates)[2])
     return hidden
 
-
-Row = Mapping[str, object]
 
 
 def suppress_linked(
@@ -226,107 +242,3 @@ def _smallest(values: Mapping[K, float | None]) -> K:
     """The key of the smallest figure, non-zero first (the cell that costs least to hide)."""
     ranked = [(v is None, v == 0, v or 0, i, k) for i, (k, v) in enumerate(values.items())]
     return min(ranked)[-1]
-
-
-def format_row(
-    row: Row,
-    hidden: Iterable[str] = (),
-    *,
-    count_cols: Sequence[str] = (),
-    rate_cols: Mapping[str, str | Sequence[str]] | None = None,
-    money_cols: Sequence[str] = (),
-    plain_cols: Sequence[str] = (),
-    decimals: Mapping[str, int] | None = None,
-    units: Mapping[str, str] | None = None,
-) -> dict[str, Cell]:
-    """Publishable cells of one row, given the count columns already chosen for hiding.
-
-    ``count_cols`` are counts of people, ``rate_cols`` figures built on them
-    (``{column: base count column(s)}``), ``money_cols`` pounds, ``plain_cols`` numbers that are
-    not about people (commissioned places, number of SRPs); anything else is text."""
-    hidden = set(hidden)
-    rate_cols = _bases(rate_cols)
-    decimals = decimals or {}
-    units = units or {}
-    cells: dict[str, Cell] = {}
-    for col, raw in row.items():
-        value = _number(raw)
-        if col in count_cols:
-            cells[col] = SUPPRESSED if col in hidden else count_cell(value)
-        elif col in rate_cols:
-            bases = [SUPPRESSED if b in hidden else _number(row.get(b)) for b in rate_cols[col]]
-            cells[col] = derived_cell(
-                value, bases, decimals=decimals.get(col, 1), suffix=units.get(col, "")
-            )
-        elif col in money_cols:
-            cells[col] = money_cell(value)
-        elif col in plain_cols:
-            cells[col] = number_cell(value, decimals.get(col, 0))
-        else:
-            cells[col] = text_cell(raw)
-    return cells
-
-
-def apply_to_rows(
-    rows: Sequence[Row],
-    count_cols: Sequence[str],
-    rate_cols: Mapping[str, str | Sequence[str]] | None = None,
-    *,
-    total_row: Row | None = None,
-    row_totals: Mapping[str, Sequence[str]] | None = None,
-    **formats,
-) -> list[dict[str, Cell]]:
-    """Publishable cells for a table.
-
-    * ``count_cols``: counts of people (suppressed 1-4);
-    * ``rate_cols``: ``{column: base count column(s)}``: a stored rate, share, mean or derived
-      figure, shown as ``c`` when any of its bases is hidden (after secondary suppression);
-    * ``total_row``: the row whose counts are the column totals of ``rows`` (e.g. the county row
-      under a table of districts): each count column gets secondary suppression against it;
-    * ``row_totals``: ``{total column: part columns}`` inside each row (e.g. Year 6 pupils and
-      their destinations): each row gets secondary suppression across its parts;
-    * ``formats``: ``money_cols``, ``plain_cols``, ``decimals``, ``units`` as for
-      :func:`format_row`; every other column is shown as text.
-
-    Returns one dict per row of ``rows`` (not the total row: format that with a second call)."""
-    values: dict[tuple, float | None] = {}
-    for i, row in enumerate(rows):
-        for col in row:
-            values[(i, col)] = _number(row.get(col))
-    groups: list[tuple[list, tuple | None]] = []
-    if total_row is not None:
-        for col in count_cols:
-            values[("total", col)] = _number(total_row.get(col))
-            groups.append(([(i, col) for i in range(len(rows))], ("total", col)))
-    for i, row in enumerate(rows):
-        for total_col, parts in (row_totals or {}).items():
-            groups.append(([(i, p) for p in parts if p in row], (i, total_col)))
-    counted = {(i, c) for i in range(len(rows)) for c in count_cols} | {
-        k for parts, total in groups for k in [*parts, total]
-    }
-    hidden = suppress_linked({k: v for k, v in values.items() if k in counted}, groups)
-    return [
-        format_row(
-            row,
-            {c for (i2, c) in hidden if i2 == i},
-            count_cols=count_cols,
-            rate_cols=rate_cols,
-            **formats,
-        )
-        for i, row in enumerate(rows)
-    ]
-
-
-def _bases(rate_cols: Mapping[str, str | Sequence[str]] | None) -> dict[str, list[str]]:
-    return {k: ([v] if isinstance(v, str) else list(v)) for k, v in (rate_cols or {}).items()}
-
-
-def _number(value: object) -> float | None:
-    if _is_missing(value) or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return value
-    try:
-        return float(value)  # Decimal, numeric strings
-    except (TypeError, ValueError):
-        return None

@@ -8,7 +8,8 @@ from orchestration.report import charts
 from orchestration.report.disclosure import (
     NOT_AVAILABLE_CELL,
     Cell,
-    derived_cell,
+    computed_cell,
+    difference_of,
     number_cell,
     text_cell,
 )
@@ -82,13 +83,8 @@ def _own(pub: PublishedYear, place: Place, phase: str = ALL, designation: str = 
 # -------------------------------------------------------------------------------------------
 def returns_received(pub: PublishedYear, place: Place) -> tuple[int, int]:
     """(SRP schools with a current valid return, SRP schools) inside the place."""
-    schools = {
-        pub.raw(k)["urn"]: pub.raw(k)
-        for k in pub.select(SCHOOL_TOTAL)
-        if place.contains(pub.raw(k))
-    }
-    received = sum(1 for r in schools.values() if r.get("pupils_on_roll_returned") is not None)
-    return received, len(schools)
+    schools = [k for k in pub.select(SCHOOL_TOTAL) if place.contains(pub.raw(k))]
+    return sum(1 for k in schools if pub.has_return(k)), len(schools)
 
 
 def key_figures(pub: PublishedYear | None, place: Place) -> Section:
@@ -297,19 +293,13 @@ def returns_status_table(
     rows = []
     for k in keys:
         raw, cells = pub.raw(k), pub.cells[k]
-        received = raw.get("pupils_on_roll_returned") is not None
+        received = pub.has_return(k)
         synergy, returned = (
             cells["pupils_on_roll"],
             cells.get("pupils_on_roll_returned", NOT_AVAILABLE_CELL),
         )
         difference = (
-            derived_cell(
-                (raw["pupils_on_roll_returned"] - raw["pupils_on_roll"]) if received else None,
-                [synergy, returned],
-                decimals=0,
-            )
-            if received
-            else text_cell("")
+            computed_cell([returned, synergy], difference_of) if received else text_cell("")
         )
         rows.append(
             TableRow(

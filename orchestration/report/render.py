@@ -34,12 +34,12 @@ from orchestration.report.place_sections import (
     places_section,
     returns_status_table,
 )
+from orchestration.report.appendix import release_audit_block
 from orchestration.report.places import (
     ALL,
     REQUIRED_COLUMNS,
     SCHOOL_TOTAL,
     PublishedYear,
-    hidden_pupil_counts,
     publish_year,
 )
 from orchestration.report.sections import RECONCILIATION, SECTION_ORDER
@@ -152,12 +152,13 @@ def _data_quality_section(data: ReportData, pub: PublishedYear | None) -> Sectio
         "Data-quality caveats",
         "bronze.load_errors, bronze.synergy_extracts, quality.check_history, gold tables",
     )
+    section.blocks.append(release_audit_block(data.audit))
     missing = [t for t in REPORT_GOLD_TABLES if data.table(t) is None]
     if missing:
         section.blocks.append(
             Note(
                 "Not yet available in the warehouse, so their sections are empty: "
-                + ", ".join(f"gold.{t}" for t in missing)
+                + ", ".join(f"{data.schema}.{t}" for t in missing)
                 + ".",
                 "warning",
             )
@@ -165,7 +166,7 @@ def _data_quality_section(data: ReportData, pub: PublishedYear | None) -> Sectio
     if pub:
         schools = [pub.raw(k) for k in pub.select(SCHOOL_TOTAL)]
         absent = sorted(
-            r["school_name"] for r in schools if r.get("pupils_on_roll_returned") is None
+            pub.raw(k)["school_name"] for k in pub.select(SCHOOL_TOTAL) if not pub.has_return(k)
         )
         section.blocks.append(
             Note(
@@ -263,7 +264,6 @@ def _page_sections(
     names: dict[str, str],
 ) -> list[Section]:
     pub = years.get(year) if year else None
-    hidden = hidden_pupil_counts(pub) if pub else set()
     sections = [key_figures(pub, place)]
     if years and year:
         sections.append(places_section(years, year, place, links))
@@ -281,7 +281,7 @@ def _page_sections(
         if spec == "returns":
             sections.append(_returns_section(data, pub, place, links, names, year))
             continue
-        section = generic_section(data, spec, place, year, links, names, hidden)
+        section = generic_section(data, spec, place, year, links, names)
         if section:
             sections.append(section)
     children = _children_table(place, places, pub)
@@ -345,6 +345,7 @@ def render_pages(
     generated_at: dt.datetime,
     warehouse_name: str,
     extract_date: dt.date | None = None,
+    marking: str | None = None,
 ) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     for pattern in REPORT_FILE_PATTERNS:
@@ -361,6 +362,7 @@ def render_pages(
             generated_at=generated_at.strftime("%d %B %Y %H:%M UTC"),
             warehouse_name=warehouse_name,
             extract_date=extract_date.strftime("%d %B %Y").lstrip("0") if extract_date else None,
+            marking=marking,
         )
         (out_dir / page.place.filename).write_text(html, encoding="utf-8")
     return out_dir / "index.html"

@@ -1,5 +1,6 @@
 """What each section of the report shows from its gold table (the columns the gold models
-document in dbt_project/models/gold/*/_models.yml), and which figures are counts of people."""
+document in dbt_project/models/gold/*/_models.yml): its views, labels and intro. What a figure
+is for disclosure is declared once, in those yml files, never here."""
 
 from __future__ import annotations
 
@@ -27,21 +28,6 @@ PATHWAYS = GenericSpec(
     "than Year 7 places.",
     levels=PLACE_LEVELS,
     required=("designation", "year6_pupils"),
-    counts=("year6_pupils", "continuing_to_secondary_srp")
-    + tuple(c for c, _ in PATHWAY_DESTINATIONS),
-    derived={
-        "continuing_to_secondary_srp_share": ("continuing_to_secondary_srp", "year6_pupils"),
-        "year7_places_gap": ("year6_pupils",),
-        **{f"{c}_share": (c, "year6_pupils") for c, _ in PATHWAY_DESTINATIONS},
-    },
-    plain=("secondary_srp_places", "year7_places"),
-    row_groups=(
-        ("year6_pupils", tuple(c for c, _ in PATHWAY_DESTINATIONS)),
-        (
-            "continuing_to_secondary_srp",
-            ("to_secondary_srp_same_designation", "to_secondary_srp_other_designation"),
-        ),
-    ),
     dims=("designation",),
     year_column="entry_year",
     children_where=(("designation", "All"),),
@@ -73,23 +59,6 @@ TRAVEL = GenericSpec(
     "over the pupils whose distance is known; pupils living in another district than the "
     "school's (district = the school's).",
     required=("pupils_on_roll",),
-    counts=(
-        "pupils_on_roll",
-        "pupils_with_known_distance",
-        "pupils_from_other_district",
-        "pupils_distance_unknown",
-    ),
-    means={
-        "mean_distance_km": "pupils_with_known_distance",
-        "median_distance_km": "pupils_with_known_distance",
-        "p90_distance_km": "pupils_with_known_distance",
-    },
-    derived={
-        "from_other_district_share": ("pupils_from_other_district", "pupils_on_roll"),
-        "distance_unknown_share": ("pupils_distance_unknown", "pupils_on_roll"),
-    },
-    row_groups=(("pupils_on_roll", ("pupils_with_known_distance", "pupils_distance_unknown")),),
-    same_as_places=("pupils_on_roll",),
     dims=("designation",),
     children_where=(("designation", "All"),),
     views=(
@@ -109,7 +78,6 @@ TRAVEL = GenericSpec(
     ),
 )
 
-_FINANCE_PEOPLE = ("pupils_on_roll", "return_pupils_on_roll")
 FINANCE = GenericSpec(
     "finance",
     "Finance",
@@ -119,25 +87,6 @@ FINANCE = GenericSpec(
     "is shared between its designations by places), and the county total against the SRP "
     "funding envelope. Top-up follows the pupil count, so it is hidden where that count is.",
     required=("council_funding_gbp",),
-    counts=_FINANCE_PEOPLE,
-    same_as_places=("pupils_on_roll",),
-    derived={
-        "council_top_up_gbp": ("pupils_on_roll",),
-        "council_funding_gbp": ("pupils_on_roll",),
-        "council_funding_per_commissioned_place_gbp": ("pupils_on_roll",),
-        "return_cost_per_pupil_gbp": ("return_pupils_on_roll",),
-        "envelope_used_share": ("pupils_on_roll",),
-        "envelope_remaining_gbp": ("pupils_on_roll",),
-    },
-    plain=(
-        "srp_count",
-        "commissioned_places",
-        "srps_with_return",
-        "return_commissioned_places",
-        "place_funding_rate_gbp",
-        "top_up_rate_gbp",
-        "return_allocation_share",
-    ),
     dims=("designation",),
     children_where=(("designation", "All"),),
     views=(
@@ -200,28 +149,6 @@ KPIS = GenericSpec(
     "outreach, parent satisfaction, outcomes) and from Synergy (annual reviews on time). A "
     "figure built on fewer than 5 pupils is hidden with its status.",
     required=("overall_rag",),
-    counts=(
-        "pupils_on_roll",
-        "return_pupils",
-        "permanent_exclusions",
-        "annual_reviews_due",
-        "annual_reviews_on_time",
-    ),
-    derived={
-        "occupancy_pct": ("pupils_on_roll",),
-        "permanent_exclusion_pct": ("permanent_exclusions", "return_pupils"),
-        "annual_reviews_on_time_pct": ("annual_reviews_on_time", "annual_reviews_due"),
-    },
-    means={
-        "attendance_pct": "return_pupils",
-        "suspension_days": "return_pupils",
-        "suspension_days_per_pupil": "return_pupils",
-        "timetable_in_mainstream_pct": "return_pupils",
-        "parents_satisfied_pct": "return_pupils",
-        "pupils_meeting_outcomes_pct": "return_pupils",
-    },
-    plain=("srp_schools", "commissioned_places", "schools_with_return", "outreach_sessions"),
-    same_as_places=("pupils_on_roll",),
     rag={c: f"{c}_rag" for c, _ in _KPI_FIGURES},
     overall_rag="overall_rag",
     views=(
@@ -245,31 +172,6 @@ RECONCILIATION = GenericSpec(
     "Returns received, valid, late and superseded, with the errors and warnings found; the pupil "
     "list of each school's current return against Synergy's pupils in the SRP during the year.",
     required=("returns_expected",),
-    counts=(
-        "synergy_pupils",
-        "return_pupils",
-        "pupils_in_both",
-        "pupils_only_in_synergy",
-        "pupils_only_in_return",
-        "designation_mismatches",
-        "nc_year_mismatches",
-    ),
-    plain=(
-        "returns_expected",
-        "returns_missing",
-        "schools_with_current_return",
-        "returns_received",
-        "returns_valid",
-        "returns_late",
-        "returns_superseded",
-        "returns_unreadable",
-        "error_count",
-        "warning_count",
-    ),
-    row_groups=(
-        ("synergy_pupils", ("pupils_in_both", "pupils_only_in_synergy")),
-        ("return_pupils", ("pupils_in_both", "pupils_only_in_return")),
-    ),
     views=(
         View(
             "Returns",
@@ -310,12 +212,6 @@ FORECAST = GenericSpec(
     "A positive shortfall means more demand than places.",
     levels=PLACE_LEVELS,
     required=("forecast_year", "projected_year7_demand"),
-    counts=("primary_srp_pupils", "transfers_observed"),
-    derived={
-        "projected_year7_demand": ("primary_srp_pupils",),
-        "year7_shortfall": ("primary_srp_pupils",),
-    },
-    plain=("secondary_srp_places", "year7_places", "years_ahead", "continuation_rate_share"),
     dims=("designation", "forecast_year"),
     year_column="forecast_year",
     children_where=(("designation", "All"),),
@@ -343,18 +239,6 @@ EHCP_PROFILE = GenericSpec(
     "placement, with the national and Kent published shares beside them.",
     levels=PLACE_LEVELS,
     required=("dimension", "category", "holders"),
-    counts=("holders", "requests_received", "plans_issued"),
-    derived={
-        "holders_share": ("holders",),
-        "requests_share": ("requests_received",),
-        "plans_issued_share": ("plans_issued",),
-    },
-    plain=(
-        "national_holders_pct",
-        "kent_published_holders_pct",
-        "kent_published_requests_pct",
-        "kent_published_plans_issued_pct",
-    ),
     dims=("dimension", "category"),
     split_by="dimension",
     views=(
@@ -385,15 +269,9 @@ PLACEMENT_BY_AGE = GenericSpec(
     "schools between ages 11 and 12 (Year 6 to Year 7).",
     levels=PLACE_LEVELS,
     required=("age", "placement_category", "holders"),
-    counts=("holders", "holders_at_age"),
-    derived={"holders_share": ("holders", "holders_at_age")},
     dims=("age", "placement_category"),
     split_by="age",
     split_tables=False,
-    # each age adds up to its holders; each placement to the caseload profile's figure for it
-    wholes_by=("age", "placement_category"),
-    wholes_of=("holders",),
-    whole_totals={"age": "holders_at_age"},
     views=(
         View(
             "EHC plan holders by age (rows) and placement (columns)",
@@ -446,26 +324,6 @@ TIMELINESS = GenericSpec(
     "requests decided).",
     levels=PLACE_LEVELS,
     required=("calendar_year", "plans_issued"),
-    counts=(
-        "requests_received",
-        "requests_decided",
-        "requests_refused",
-        "plans_issued",
-        "plans_issued_within_20_weeks",
-        "plans_issued_excl_exceptions",
-        "plans_issued_within_20_weeks_excl_exceptions",
-        "plans_due_annual_review",
-        "reviewed_within_12_months",
-    ),
-    derived={
-        "requests_refused_pct": ("requests_refused", "requests_decided"),
-        "within_20_weeks_pct": ("plans_issued_within_20_weeks", "plans_issued"),
-        "within_20_weeks_excl_exceptions_pct": (
-            "plans_issued_within_20_weeks_excl_exceptions",
-            "plans_issued_excl_exceptions",
-        ),
-        "reviewed_within_12_months_pct": ("reviewed_within_12_months", "plans_due_annual_review"),
-    },
     dims=("calendar_year",),
     year_column="calendar_year",
     children_latest=True,
