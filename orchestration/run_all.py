@@ -29,6 +29,7 @@ from orchestration.instance import ensure_dagster_home
 from orchestration.defs.quality.history import HISTORY_JOB_NAME
 from orchestration.ingest.registry import utc_now
 from orchestration.jobs import OUTBOX_JOB_NAME, REFRESH_JOB_NAME
+from orchestration.report import INTERNAL, PUBLIC, report_folder
 from orchestration.run_console import (
     all_problems_sql,
     processed_files,
@@ -92,10 +93,24 @@ def file_summary(paths: Paths, started, refresh_run_id: str) -> list[str]:
         problems, total = top_problems(con, started)
     see_all = [
         f"SQL (read-only, on {paths.warehouse}): {all_problems_sql(started)}",
-        f"report, data-quality appendix: {paths.report / 'index.html'}",
+        f"report, data-quality appendix: {report_index(paths, INTERNAL)}",
         f"Dagster UI (make ui): {run_url(load_settings().ui_base_url, refresh_run_id)}",
     ]
     return render_file_summary(files, problems, total, see_all)
+
+
+def report_index(paths: Paths, audience: str):
+    return report_folder(paths.report, audience) / "index.html"
+
+
+def report_lines(paths: Paths) -> list[str]:
+    """Where each edition of the report is."""
+    return [
+        f"public report  : {report_index(paths, PUBLIC)}  (from the audited release: the one "
+        "to share)",
+        f"internal report: {report_index(paths, INTERNAL)}  (OFFICIAL-SENSITIVE: council "
+        "staff only)",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"landing folder : {paths.landing}")
     print(f"warehouse      : {paths.warehouse}")
     print(f"published gold : {paths.published}")
-    print(f"report         : {paths.report}")
+    print("\n".join(report_lines(paths)))
     print(f"school outbox  : {paths.outbox}")
     print(f"Dagster home   : {home}  (make ui, then http://127.0.0.1:3000)")
     if paths.warehouse.exists():  # last, so what went wrong is what the console ends with

@@ -75,7 +75,7 @@ def test_the_night_succeeds_and_publishes_gold(night):
     result = night["result"]
     assert result.success
     built = materialized(result)
-    assert {"gold/srp_returns_reconciliation", "report/annual_strategic_report",
+    assert {"gold/srp_returns_reconciliation", "report/internal_report",
             "publish/published_gold"} <= built
     published = query(night["root"] / "published" / "published.duckdb",
                        "select count(*) from gold.srp_returns_reconciliation "
