@@ -1,6 +1,10 @@
 -- SRP finance: what the council pays each SRP (school x designation) x academic year and, from
 -- the school's current return, what the SRP reports it received and spent; rolled up to the
 -- SCHOOL's district, area and county, with the county total against the SRP funding envelope.
+-- The SRPs and their census-day pupils are gold.srp_places' school rows (one definition of
+-- pupils on roll): every commissioned SRP, plus a row for each designation pupils are placed
+-- under that the register does not list for the school ('unknown' included), which has no
+-- places and no rates, so its pupils are on roll here but funded with nothing.
 {% set income = ['place_funding', 'top_up', 'other'] %}
 {% set spend = ['teaching_staff', 'support_staff', 'therapies', 'resources', 'training', 'other'] %}
 {% set return_items = [] %}
@@ -17,10 +21,18 @@ register as (
     inner join years as y on r.academic_year = y.academic_year
 ),
 
-census_pupils as (
-    select academic_year, urn, designation, count(*) as pupils_on_roll
-    from {{ ref('silver_srp_census_pupils') }}
-    group by academic_year, urn, designation
+srps as (
+    select academic_year, area, district, urn, school_name, srp_id, designation, srp_count,
+           commissioned_places, pupils_on_roll
+    from {{ ref('srp_places') }}
+    where level = 'school'
+),
+
+schools as (
+    select academic_year, urn, max(school_commissioned_places) as school_commissioned_places,
+           max(designations_at_school) as designations_at_school
+    from register
+    group by academic_year, urn
 ),
 
 current_return as (
@@ -30,34 +42,38 @@ current_return as (
     where s.is_current
 ),
 
--- a return covers the whole school: each designation gets the share of the school's
--- commissioned places it holds (an equal share when the school has no commissioned places)
+-- a return covers the whole school: each commissioned designation gets the share of the
+-- school's commissioned places it holds (an equal share when the school has no commissioned
+-- places); a designation the register does not list gets none
 allocated as (
     select
-        r.academic_year, r.area, r.district, r.urn, r.school_name, r.srp_id, r.designation,
-        r.commissioned_places,
-        coalesce(c.pupils_on_roll, 0) as pupils_on_roll,
+        p.academic_year, p.area, p.district, p.urn, p.school_name,
+        coalesce(r.srp_id, p.srp_id) as srp_id, p.designation, p.srp_count,
+        p.commissioned_places,
+        p.pupils_on_roll,
         r.place_funding_gbp,
         r.top_up_gbp,
         ret.urn is not null as has_current_return,
         case when ret.urn is null then null
-            when r.school_commissioned_places > 0
-                then 1.0 * r.commissioned_places / r.school_commissioned_places
-            else 1.0 / r.designations_at_school end as return_allocation_share,
+            when p.srp_count = 0 then 0.0
+            when s.school_commissioned_places > 0
+                then 1.0 * p.commissioned_places / s.school_commissioned_places
+            else 1.0 / s.designations_at_school end as return_allocation_share,
         {{ return_items | map('replace', 'return_', 'ret.', 1) | join(', ') }}
-    from register as r
-    left join census_pupils as c
-        on r.academic_year = c.academic_year and r.urn = c.urn and r.designation = c.designation
-    left join current_return as ret on r.urn = ret.urn and r.academic_year = ret.academic_year
+    from srps as p
+    inner join schools as s on p.academic_year = s.academic_year and p.urn = s.urn
+    left join register as r
+        on p.academic_year = r.academic_year and p.urn = r.urn and p.designation = r.designation
+    left join current_return as ret on p.urn = ret.urn and p.academic_year = ret.academic_year
 ),
 
 -- amounts in whole pounds per SRP; roll-ups add these up
 srp_level as (
     select
         academic_year, area, district, urn, school_name, srp_id, designation,
-        commissioned_places, pupils_on_roll, place_funding_gbp, top_up_gbp,
-        round(place_funding_gbp * commissioned_places, 0) as council_place_funding_gbp,
-        round(top_up_gbp * pupils_on_roll, 0) as council_top_up_gbp,
+        srp_count, commissioned_places, pupils_on_roll, place_funding_gbp, top_up_gbp,
+        round(coalesce(place_funding_gbp, 0) * commissioned_places, 0) as council_place_funding_gbp,
+        round(coalesce(top_up_gbp, 0) * pupils_on_roll, 0) as council_top_up_gbp,
         case when has_current_return then 1 else 0 end as has_return,
         round(return_allocation_share, 4) as return_allocation_share
         {%- for item in return_items %},
@@ -75,8 +91,8 @@ rolled_up as (
         {{ 'max(place_funding_gbp)' if level == 'school' else 'null' }} as place_funding_rate_gbp,
         {{ 'max(top_up_gbp)' if level == 'school' else 'null' }} as top_up_rate_gbp,
         {{ 'max(return_allocation_share)' if level == 'school' else 'null' }} as return_allocation_share,
-        cast(count(*) as {{ dbt.type_int() }}) as srp_count,
-        cast(sum(has_return) as {{ dbt.type_int() }}) as srps_with_return,
+        cast(sum(srp_count) as {{ dbt.type_int() }}) as srp_count,
+        cast(sum(has_return * srp_count) as {{ dbt.type_int() }}) as srps_with_return,
         cast(sum(commissioned_places) as {{ dbt.type_int() }}) as commissioned_places,
         cast(sum(pupils_on_roll) as {{ dbt.type_int() }}) as pupils_on_roll,
         cast(sum(council_place_funding_gbp) as {{ dbt.type_int() }}) as council_place_funding_gbp,
