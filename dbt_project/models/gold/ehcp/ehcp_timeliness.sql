@@ -158,12 +158,26 @@ rows_by_year as (
         plans_due_annual_review, reviewed_within_12_months
     from synergy
     where level <> 'county'
+),
+
+-- the span of the Synergy request history: from the first request received to the latest
+-- extract; a calendar year it covers only in part (the first and, until 31 December, the
+-- latest) counts requests and plans of part of the year only
+coverage as (
+    select min(received_date) as history_start, ({{ latest_synergy_extract() }}) as history_end
+    from {{ ref('silver_request') }}
 )
 
 select
     r.level,
     case r.level when 'county' then 'Kent' when 'area' then r.area else r.district end as level_key,
     cast(r.calendar_year as {{ dbt.type_int() }}) as calendar_year,
+    coalesce(
+        (extract(year from c.history_start) = r.calendar_year
+            and c.history_start > make_date(cast(r.calendar_year as integer), 1, 1))
+        or (extract(year from c.history_end) = r.calendar_year
+            and c.history_end < make_date(cast(r.calendar_year as integer), 12, 31)),
+        false) as is_partial_year,
     r.area,
     r.district,
     r.requests_received,
@@ -193,4 +207,5 @@ select
     d.dfe_{{ geo }}_within_20_weeks_excl_exceptions_pct_symbol{{ ',' if not loop.last }}
     {%- endfor %}
 from rows_by_year as r
+cross join coverage as c
 left join dfe as d on r.calendar_year = d.calendar_year
