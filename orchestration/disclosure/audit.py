@@ -50,6 +50,9 @@ class Cell:
     lower: float = 0.0
     upper: float | None = None
     integer: bool = True
+    # False for a cell that is hidden only because a count is (money that reveals a count, a
+    # whole no table shows): it takes part in the relations but needs no protection itself.
+    protect: bool = True
 
 
 @dataclass(frozen=True)
@@ -220,9 +223,12 @@ def audit(release: Release, protection: Protection = Protection(), exact_interva
             raise AssertionError(f"LP interval {found} of {system.ids[index]} disagrees with subtraction")
     by_subtraction = {system.ids[i] for i in revealed}
     named = dict(sorted(intervals.items()))
+    protected_ids = {cell_id for cell_id, protect in zip(system.ids, system.protect) if protect}
     findings = tuple(Finding(cell_id, interval, cell_id in by_subtraction)
-                     for cell_id, interval in named.items() if not protection.protects(interval))
-    narrowest = min(named.items(), key=lambda item: (item[1].width, item[0]), default=None)
+                     for cell_id, interval in named.items()
+                     if cell_id in protected_ids and not protection.protects(interval))
+    narrowest = min(((cell_id, interval) for cell_id, interval in named.items() if cell_id in protected_ids),
+                    key=lambda item: (item[1].width, item[0]), default=None)
     return AuditResult(protection, named, findings, cells=len(release.cells),
                        cells_hidden=len(system.ids), relations_checked=len(release.relations),
                        components=n_components, lps_solved=lps, narrowest=narrowest)
@@ -236,6 +242,7 @@ class _HiddenSystem:
     lower: np.ndarray
     upper: np.ndarray
     integer: np.ndarray
+    protect: np.ndarray
     true_values: np.ndarray
     matrix: sparse.csr_array  # one row per relation that has a hidden cell
     rhs: np.ndarray
@@ -268,6 +275,7 @@ class _HiddenSystem:
                    lower=np.array([cell.lower for cell in hidden], dtype=float),
                    upper=np.array([math.inf if cell.upper is None else cell.upper for cell in hidden]),
                    integer=np.array([cell.integer for cell in hidden], dtype=bool),
+                   protect=np.array([cell.protect for cell in hidden], dtype=bool),
                    true_values=np.array([cell.value for cell in hidden], dtype=float),
                    matrix=matrix, rhs=np.array(rhs, dtype=float))
 
@@ -304,7 +312,7 @@ class _HiddenSystem:
         matrix = self.matrix[:, keep]
         rows = np.flatnonzero(np.diff(matrix.tocsr().indptr) > 0)
         return _HiddenSystem(ids=[self.ids[i] for i in keep], lower=self.lower[keep], upper=self.upper[keep],
-                             integer=self.integer[keep], true_values=self.true_values[keep],
+                             integer=self.integer[keep], protect=self.protect[keep], true_values=self.true_values[keep],
                              matrix=sparse.csr_array(matrix[rows]), rhs=(self.rhs - self.matrix @ values)[rows])
 
     def components(self) -> tuple[np.ndarray, int]:
@@ -332,7 +340,7 @@ class _HiddenSystem:
         """Interval of each cell of one component; returns them and the number of LPs solved."""
         rows = np.unique(self.matrix[:, cells].nonzero()[0])
         lp = _ComponentLP(self.matrix[rows][:, cells], self.rhs[rows], self.lower[cells], self.upper[cells],
-                          self.integer[cells], self.true_values[cells])
+                          self.integer[cells], self.true_values[cells], self.protect[cells])
         if protection is not None:
             lp.prove_protection(protection)
         lp.solve_each(protection)
@@ -345,8 +353,8 @@ class _ComponentLP:
     (the true values first); a cell seen at its own bound has that bound as its exact optimum."""
 
     def __init__(self, a_eq: sparse.csr_array, b_eq: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-                 integer: np.ndarray, true_values: np.ndarray) -> None:
-        self.lower, self.upper, self.integer = lower, upper, integer
+                 integer: np.ndarray, true_values: np.ndarray, protect: np.ndarray) -> None:
+        self.lower, self.upper, self.integer, self.protect = lower, upper, integer, protect
         self.highs = _highs_model(a_eq, b_eq, lower, upper)
         self.costed = np.zeros(0, dtype=np.int32)  # columns with a non-zero cost in the model now
         self.seen_min, self.seen_max = true_values.copy(), true_values.copy()
@@ -382,8 +390,8 @@ class _ComponentLP:
         return point
 
     def proven(self, protection: Protection) -> np.ndarray:
-        return np.array([protection.protects(_interval(lo, hi, whole))
-                         for lo, hi, whole in zip(self.seen_min, self.seen_max, self.integer)])
+        return np.array([not protect or protection.protects(_interval(lo, hi, whole))
+                         for lo, hi, whole, protect in zip(self.seen_min, self.seen_max, self.integer, self.protect)])
 
     def prove_protection(self, protection: Protection) -> None:
         """Push all unproven cells down together, then up together, while that proves more cells
@@ -401,8 +409,8 @@ class _ComponentLP:
         """Exact min and max by LP of each cell not yet proven protected (all when no rule)."""
         for i in range(len(self.lower)):
             for sense, exact in ((1.0, self.exact_min), (-1.0, self.exact_max)):
-                if protection is not None and protection.protects(
-                        _interval(self.seen_min[i], self.seen_max[i], self.integer[i])):
+                if protection is not None and (not self.protect[i] or protection.protects(
+                        _interval(self.seen_min[i], self.seen_max[i], self.integer[i]))):
                     break
                 if not np.isnan(exact[i]):
                     continue

@@ -29,7 +29,7 @@ PUBLISHED_ELSEWHERE = "published_elsewhere"
 ROLES = frozenset({COUNT, DERIVED, MONEY_REVEALS_COUNT, RATE, NOT_ABOUT_PEOPLE, PUBLISHED_ELSEWHERE})
 # roles computed from other columns, and the keys that name those columns
 ROLES_WITH_BASES = frozenset({DERIVED, MONEY_REVEALS_COUNT})
-COLUMN_KEYS = frozenset({"role", "bases", "numerator", "denominator", "per_unit", "source", "note"})
+COLUMN_KEYS = frozenset({"role", "bases", "numerator", "denominator", "per_unit", "source", "same_as", "note"})
 # a rate or a mean is never summed: these roles cannot be additive
 NEVER_ADDITIVE = frozenset({RATE, PUBLISHED_ELSEWHERE})
 TABLE_KEYS = frozenset({"levels", "categories", "additive", "row_sums", "group_sums", "note"})
@@ -65,6 +65,7 @@ class ColumnRole:
     denominator: str | None = None
     per_unit: str | None = None
     source: str | None = None
+    same_as: str | None = None  # "table.column": the same count published in another gold table
 
     @property
     def hidden_with(self) -> tuple[str, ...]:
@@ -300,6 +301,9 @@ def column_problems(column: str, meta: Mapping, columns: set[str], declared: Map
             problems.append(f"base {base!r} is not a column of the table")
         elif base not in declared:
             problems.append(f"base {base!r} has no disclosure role")
+    same_as = meta.get("same_as")
+    if same_as is not None and (role != COUNT or not isinstance(same_as, str) or same_as.count(".") != 1):
+        problems.append("same_as belongs to role count and names another table's column as table.column")
     if role == PUBLISHED_ELSEWHERE and not meta.get("source"):
         problems.append("published_elsewhere needs a source")
     return problems
@@ -368,7 +372,7 @@ def table_declaration(name: str, table_meta: Mapping, column_metas: Mapping[str,
         column: ColumnRole(
             table=name, column=column, role=meta["role"], bases=tuple(meta.get("bases") or ()),
             numerator=meta.get("numerator"), denominator=meta.get("denominator"),
-            per_unit=meta.get("per_unit"), source=meta.get("source"),
+            per_unit=meta.get("per_unit"), source=meta.get("source"), same_as=meta.get("same_as"),
         )
         for column, meta in column_metas.items()
     }

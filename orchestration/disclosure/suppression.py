@@ -1,0 +1,71 @@
+"""Primary and secondary suppression over linked cells: which cells of a release to hide.
+
+Plain Python over positions and sum groups (relations.py); no table, report or SQL knowledge.
+Primary: counts the rules hide (1-4). Secondary: wherever a shown total and shown parts would
+give back a hidden cell, or a hidden total is the sum of shown parts, one more cell is hidden:
+the least informative one (the smallest non-zero count; a zero only when nothing else is left).
+Every group is revisited whenever one of its cells becomes hidden, so a choice made for one
+table or level is seen by every other group the cell is in (the same cell in every table).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+
+from orchestration.disclosure.relations import SumGroup
+
+
+def secondary_suppression(values: Mapping[Hashable, float | None], groups: Sequence[SumGroup],
+                          hidden: Iterable[Hashable], hideable: Callable[[Hashable], bool]) -> set:
+    """The hidden cells after secondary suppression, starting from `hidden`.
+
+    `values`: every cell's value (None = not available, treated as 0 and never chosen);
+    `hideable(position)`: whether a cell may be chosen (counts; not money or fixed figures)."""
+    hidden = set(hidden)
+    by_cell: dict[Hashable, list[int]] = defaultdict(list)
+    for index, group in enumerate(groups):
+        by_cell[group.total].append(index)
+        for part in group.parts:
+            by_cell[part].append(index)
+    pending = list(range(len(groups)))
+    queued = set(pending)
+    while pending:
+        index = pending.pop()
+        queued.discard(index)
+        chosen = _cell_to_hide(groups[index], values, hidden, hideable)
+        if chosen is None:
+            continue
+        hidden.add(chosen)
+        pending.append(index)  # the same group may need another
+        queued.add(index)
+        for other in by_cell[chosen]:
+            if other not in queued:
+                pending.append(other)
+                queued.add(other)
+    return hidden
+
+
+def _cell_to_hide(group: SumGroup, values: Mapping, hidden: set, hideable: Callable) -> Hashable | None:
+    """The one cell this group needs hidden next, or None when it gives nothing away.
+
+    A group with any hidden cell keeps at least two hidden parts: with one, a shown total gives
+    it back by subtraction, and a hidden total that is known another way (a level above, another
+    table) gives it back just the same. Two hidden parts of a known sum each range down to 0."""
+    parts = [p for p in dict.fromkeys(group.parts) if p != group.total]
+    hidden_parts = [p for p in parts if p in hidden]
+    total_hidden = group.total in hidden
+    if len(hidden_parts) == 1 or (total_hidden and not hidden_parts and parts):
+        choice = _least_informative([p for p in parts if p not in hidden], values, hideable)
+        if choice is not None:
+            return choice
+        if not total_hidden and hidden_parts and hideable(group.total):
+            return group.total
+    return None
+
+
+def _least_informative(candidates: Sequence, values: Mapping, hideable: Callable) -> Hashable | None:
+    """The smallest non-zero count that may be hidden, else a zero, else None."""
+    ranked = [((values.get(c) or 0) == 0, values.get(c) or 0, i, c)
+              for i, c in enumerate(candidates) if hideable(c) and values.get(c) is not None]
+    return min(ranked, key=lambda r: r[:3])[3] if ranked else None
