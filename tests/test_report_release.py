@@ -107,12 +107,12 @@ def test_a_total_the_report_computes_over_a_hidden_part_is_c(editions):
     assert row_starting(school, "Epsilon School total") == [
         "Epsilon School total", "", "", "20", "c", "17", "c", "c", "c"]
     assert tiles(school) == {"Places commissioned": "20", "Pupils on roll": "c",
-                             "Occupancy": "c", "Vacancies": "c", "Returns received": "1"}
+                             "Occupancy": "c", "Vacancies": "c", "Returns accepted": "1"}
     assert "Pupils on roll: 17" not in " ".join(svg_titles(school))
     # returned minus Synergy: 17 - hidden = c, on every page listing the school's return
     for name in ("index.html", "district-dover.html", f"school-{EPSILON}.html"):
         assert row_starting(read(editions[PUBLIC], name), "Epsilon School", -1) == [
-            "Epsilon School", "Dover", "Received", "c", "17", "c"], name
+            "Epsilon School", "Dover", "Accepted", "c", "17", "c"], name
 
 
 def test_the_internal_edition_shows_the_gold_figures(editions):
@@ -124,7 +124,7 @@ def test_the_internal_edition_shows_the_gold_figures(editions):
         "Epsilon School total", "", "", "20", "17", "17", "85.0%", "3", "0"]
     assert tiles(school)["Pupils on roll"] == "17"
     assert row_starting(read(internal, "index.html"), "Epsilon School", -1) == [
-        "Epsilon School", "Dover", "Received", "17", "17", "0"]
+        "Epsilon School", "Dover", "Accepted", "17", "17", "0"]
 
 
 def test_only_the_internal_edition_is_marked_official_sensitive_on_every_page(editions):
@@ -184,3 +184,20 @@ def test_the_public_report_asset_reads_the_release_and_the_internal_one_gold():
     internal_deps = internal_report.asset_deps[dg.AssetKey(["report", "internal_report"])]
     assert dg.AssetKey(["gold", "srp_places"]) in internal_deps
     assert not [k for k in internal_deps if k.path[0] != "gold"]
+
+
+def test_a_release_whose_audit_failed_never_reaches_the_public_report(tmp_path):
+    from orchestration.report import ReleaseNotPassed
+
+    good = tmp_path / "good.duckdb"
+    write_release(write_gold(good), HIDE)
+    out = tmp_path / "public"
+    before = build_report(good, out, generated_at=GENERATED_AT).read_text(encoding="utf-8")
+    failed = write_release(write_gold(tmp_path / "failed.duckdb"), (),
+                           audit={**AUDIT, "passed": False})
+    with pytest.raises(ReleaseNotPassed, match="did not pass"):
+        build_report(failed, out, generated_at=GENERATED_AT)
+    assert (out / "index.html").read_text(encoding="utf-8") == before  # the last good one
+    internal = build_report(failed, tmp_path / "internal", audience=INTERNAL,
+                            generated_at=GENERATED_AT)  # gold: the audit does not apply
+    assert ["Audit passed", "No"] in table_rows(internal.read_text(encoding="utf-8"))

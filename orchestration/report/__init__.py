@@ -21,12 +21,17 @@ __all__ = [
     "MARKING",
     "PUBLIC",
     "REPORT_GOLD_TABLES",
+    "ReleaseNotPassed",
     "build_report",
     "remove_flat_report",
     "report_folder",
 ]
 
 MARKING = "OFFICIAL-SENSITIVE"
+
+
+class ReleaseNotPassed(RuntimeError):
+    """The release's latest audit failed: the public report is not rebuilt from it."""
 
 
 def report_folder(report_dir: Path, audience: str) -> Path:
@@ -56,9 +61,16 @@ def build_report(
 ) -> Path:
     """Reads the warehouse (read-only), writes the edition's HTML files into ``out_dir`` and
     returns the path of its index page. ``audience``: "public" (from the audited release) or
-    "internal" (from gold, unsuppressed, OFFICIAL-SENSITIVE)."""
+    "internal" (from gold, unsuppressed, OFFICIAL-SENSITIVE). A public report is never built
+    from a release whose latest audit failed (ReleaseNotPassed; the pages already in
+    ``out_dir`` stay as they are)."""
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
     data = load_report_data(Path(warehouse_path), audience)
+    if audience == PUBLIC and data.audit is not None and data.audit.passed is not True:
+        raise ReleaseNotPassed(
+            "the latest audit of the release (external.release_audit) did not pass: the public "
+            "report is not rebuilt from it, and the pages already written stay in place"
+        )
     pages, year = build_pages(data, generated_at.date())
     return render_pages(
         pages,
