@@ -1,20 +1,34 @@
 """Figures a reader compares across tables and pages say the same thing (issue 13 item 6).
 
-* Pupils on roll: gold.srp_finance counts the pupils of srp_places (a designation the register
-  does not list, 'unknown' included, is on roll in both), so Key figures and Finance agree.
-* Partial calendar years: gold.ehcp_timeliness flags them (is_partial_year).
+1. Pupils on roll: gold.srp_finance counts the pupils of srp_places (a designation the register
+   does not list, 'unknown' included, is on roll in both), so Key figures and Finance agree.
+2. One vocabulary for returns: received (a workbook arrived) and accepted (read and passed
+   validation), in tiles, tables, notes and the methods page.
+3. A school whose return came in but was rejected is "Received, not accepted", not "none yet".
+4. Partial calendar years: gold.ehcp_timeliness flags them (is_partial_year), the chart leaves
+   them off Synergy's line and the table marks them.
+5. Fractional Year 7 places carry their method (secondary SRP places / 5).
+6. RAG chips say their status in words; the thresholds, read from the warehouse's reference
+   data, stand beside the indicators.
 
 Gold figures come from the hand-built scenarios of the exactness tests (tests/scenarios/), plus
-what each case adds; report figures are parsed from the HTML pages the report writes.
+what each case adds; report figures are parsed from the HTML pages of the internal edition
+(gold, unsuppressed: these are definitions, not disclosure control).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import shutil
+from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.report import build_report
 from tests.scenarios import srp_scenario
 
 Y23, Y24 = "2023/24", "2024/25"
@@ -26,17 +40,34 @@ UNKNOWN_PLAN = (130, 13, "2022-01-10", None, None)
 UNKNOWN_PLACEMENT = (1301, 130, S1, None, "2023-09-04", None, "Y", None)
 
 
-def write_unknown_designation(con: duckdb.DuckDBPyConnection) -> None:
+# Maidstone Primary (P2), which sent nothing for 2024/25 in the scenario, sends a return that
+# fails validation: received, not accepted
+REJECTED_RETURN = ("p2-2024", srp_scenario.P2, Y24, Y24, "2025-09-25", "invalid", 3, 0,
+                   "2025-09-25 09:00:00")
+SRP_MODELS = ("srp_places", "srp_finance", "srp_kpis", "srp_returns_reconciliation",
+              "phase_transfer_pathways", "srp_demand_forecast")
+GENERATED_AT = dt.datetime(2025, 11, 3, 9, 0, tzinfo=dt.timezone.utc)  # report year 2024/25
+
+
+def write_scenario(con: duckdb.DuckDBPyConnection) -> None:
     srp_scenario.write_bronze(con)
     srp_scenario.write_children(con, [UNKNOWN_CHILD], [UNKNOWN_PLAN], [UNKNOWN_PLACEMENT])
+    columns = ["_sha256", "urn", "_academic_year", "academic_year", "date_completed", "status",
+               "error_count", "warning_count", "received_at"]
+    con.execute(f"INSERT INTO bronze.return_submissions ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})", [str(v) for v in REJECTED_RETURN])
 
 
 @pytest.fixture(scope="module")
 def srp_warehouse(tmp_path_factory) -> Path:
-    return srp_scenario.dbt_build(
-        tmp_path_factory.mktemp("consistency_srp"), write_unknown_designation,
-        ("srp_places", "srp_finance"),
-    )
+    return srp_scenario.dbt_build(tmp_path_factory.mktemp("consistency_srp"), write_scenario,
+                                  SRP_MODELS)
+
+
+@pytest.fixture(scope="module")
+def srp_report(srp_warehouse, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("consistency_srp_report")
+    return build_report(srp_warehouse, out, audience="internal", generated_at=GENERATED_AT).parent
 
 
 def fetch(warehouse: Path, sql: str) -> list[tuple]:
@@ -111,3 +142,234 @@ def test_timeliness_flags_the_years_the_request_history_covers_in_part(ehcp_ware
     rows = fetch(ehcp_warehouse, """
         select distinct calendar_year, is_partial_year from gold.ehcp_timeliness order by 1""")
     assert rows == [(2015, False), (2022, True), (2023, False), (2024, True)]
+
+
+@pytest.fixture(scope="module")
+def ehcp_report(ehcp_warehouse, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("consistency_ehcp_report")
+    return build_report(ehcp_warehouse, out, audience="internal", generated_at=GENERATED_AT).parent
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the pages as a reader would
+# ---------------------------------------------------------------------------------------------
+class _Tables(HTMLParser):
+    """Every table of an HTML fragment: its caption, header and rows, as the texts shown."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[dict] = []
+        self._text: list[str] | None = None
+        self._in_head = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"caption": "", "header": [], "rows": []})
+        elif tag == "thead":
+            self._in_head = True
+        elif tag == "tr" and not self._in_head:
+            self.tables[-1]["rows"].append([])
+        elif tag in ("td", "th", "caption"):
+            self._text = []
+
+    def handle_endtag(self, tag):
+        if tag == "thead":
+            self._in_head = False
+        elif tag in ("td", "th", "caption") and self._text is not None:
+            text = " ".join("".join(self._text).split())
+            table = self.tables[-1]
+            if tag == "caption":
+                table["caption"] = text
+            elif self._in_head:
+                table["header"].append(text)
+            else:
+                table["rows"][-1].append(text)
+            self._text = None
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+
+
+def page(report: Path, name: str) -> str:
+    return (report / name).read_text(encoding="utf-8")
+
+
+def section(html: str, section_id: str) -> str:
+    found = re.search(rf'<section id="{section_id}".*?</section>', html, re.S)
+    assert found, f"no section {section_id}"
+    return found.group(0)
+
+
+def tables(html: str) -> list[dict]:
+    parser = _Tables()
+    parser.feed(html)
+    return parser.tables
+
+
+def table_starting(html: str, caption: str) -> dict:
+    """The table captioned ``caption`` (else the one caption starting with it)."""
+    found = [t for t in tables(html) if t["caption"] == caption] or [
+        t for t in tables(html) if t["caption"].startswith(caption)]
+    assert len(found) == 1, [t["caption"] for t in tables(html)]
+    return found[0]
+
+
+def column(table: dict, header: str, first_cell: str) -> str:
+    """The cell under ``header`` in the row whose first cell is ``first_cell``."""
+    row = next(r for r in table["rows"] if r[0] == first_cell)
+    return row[table["header"].index(header)]
+
+
+def tiles(html: str) -> dict[str, tuple[str, str]]:
+    """Key-figure tiles: label -> (value, detail)."""
+    found = re.findall(
+        r'<div class="tile-label">(.*?)</div>\s*<div class="tile-value[^"]*">(.*?)</div>'
+        r'(?:\s*<div class="tile-detail">(.*?)</div>)?', html, re.S)
+    return {unescape(label): (unescape(value), unescape(detail)) for label, value, detail in found}
+
+
+def text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+# ---------------------------------------------------------------------------------------------
+# 1 on the page: Key figures and Finance show one number of pupils on roll
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, pupils", [("index.html", "9"), ("district-ashford.html", "8")])
+def test_key_figures_and_finance_show_the_same_pupils_on_roll(srp_report, name, pupils):
+    html = page(srp_report, name)
+    assert tiles(section(html, "summary"))["Pupils on roll"][0] == pupils
+    funding = table_starting(section(html, "finance"), "Council funding")
+    assert column(funding, "Pupils on roll", "All") == pupils
+    assert "are on roll here in a row with no places and no rates" in text(section(html, "finance"))
+
+
+# ---------------------------------------------------------------------------------------------
+# 2 and 3: received / accepted, everywhere
+# ---------------------------------------------------------------------------------------------
+def test_key_figures_count_accepted_returns_and_name_the_rest(srp_report):
+    county = tiles(section(page(srp_report, "index.html"), "summary"))
+    assert county["Returns accepted"] == ("2", "of 3 SRP schools; 1 more received, not accepted")
+    assert "Returns received" not in county
+    school = tiles(section(page(srp_report, f"school-{srp_scenario.P2}.html"), "summary"))
+    assert school["Returns accepted"] == ("0", "of 1 SRP schools; 1 more received, not accepted")
+
+
+def test_a_rejected_return_is_received_not_accepted_in_the_status_tables(srp_report):
+    for name in ("index.html", "district-maidstone.html", f"school-{srp_scenario.P2}.html"):
+        status = table_starting(section(page(srp_report, name), "returns"), "SRP returns for")
+        assert column(status, "Return", "Maidstone Primary") == "Received, not accepted", name
+    status = table_starting(section(page(srp_report, "index.html"), "returns"), "SRP returns for")
+    assert [(r[0], r[2]) for r in status["rows"]] == [
+        ("Ashford High", "Accepted"), ("Ashford Primary", "Accepted"),
+        ("Maidstone Primary", "Received, not accepted")]
+
+
+def test_the_data_quality_note_names_received_not_accepted(srp_report):
+    quality = text(section(page(srp_report, "index.html"), "data-quality"))
+    assert ("Returns for 2024/25: accepted from 2 of 3 SRP schools; received, not accepted from "
+            "Maidstone Primary.") in quality
+    assert "none yet" not in quality and "valid return" not in quality
+
+
+def test_the_reconciliation_table_uses_the_same_words(srp_report):
+    returns = table_starting(section(page(srp_report, "index.html"), "returns"),
+                             "Returns (workbooks, every version)")
+    # 2024/25: P1 and S1 accepted, P2's one workbook rejected with 3 errors; S1 1 warning
+    assert returns["header"] == ["Schools expected", "Received", "Accepted", "Late", "Superseded",
+                                 "Not readable", "Schools with none received", "Errors",
+                                 "Warnings"]
+    assert returns["rows"] == [["3", "3", "2", "0", "0", "0", "0", "3", "1"]]
+    methods = text(section(page(srp_report, "index.html"), "methods"))
+    assert "A return is received when its workbook arrives" in methods
+    assert "It is accepted when it was read and passed validation" in methods
+    kpis = table_starting(section(page(srp_report, "index.html"), "kpis"), "Indicators")
+    assert column(kpis, "Value", "Schools with an accepted return") == "2"
+
+
+# ---------------------------------------------------------------------------------------------
+# 4 on the page: part years off the trend, marked in the table
+# ---------------------------------------------------------------------------------------------
+def test_the_timeliness_chart_leaves_part_years_off_synergys_line(ehcp_report):
+    timeliness = section(page(ehcp_report, "index.html"), "timeliness")
+    svg = re.search(r"<svg.*?</svg>", timeliness, re.S).group(0)
+    years = re.findall(r'text-anchor="middle">(\d{4})</text>', svg)
+    points = [unescape(t) for t in re.findall(r"<circle[^>]*><title>(.*?)</title>", svg)]
+    # 2022 keeps the DfE's figures, 2024 has nothing but Synergy's part year
+    assert years == ["2015", "2022", "2023"]
+    assert [p for p in points if p.startswith("Kent (Synergy)")] == ["Kent (Synergy) 2023: 66.7%"]
+    assert "part years left off Synergy's line: 2022, 2024" in unescape(svg)
+
+
+def test_the_timeliness_table_marks_part_years(ehcp_report):
+    table = table_starting(section(page(ehcp_report, "index.html"), "timeliness"), "Timeliness")
+    assert table["header"][:2] == ["Year", "Part year"]
+    assert [r[:2] for r in table["rows"]] == [
+        ["2015", "No"], ["2022", "Yes"], ["2023", "No"], ["2024", "Yes"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# 5: Year 7 places say how they are worked out
+# ---------------------------------------------------------------------------------------------
+def test_year7_places_carry_their_method(srp_report):
+    html = page(srp_report, "index.html")
+    gap = table_starting(section(html, "pathways"), (
+        "Pathway gap: Year 6 pupils against Year 7 places, which are the places commissioned in "
+        "secondary SRPs / 5 year groups (Years 7 to 11), so they can be a fraction"))
+    assert "Year 7 places (secondary SRP places / 5)" in gap["header"]
+    forecast = table_starting(section(html, "forecast"), (
+        "Year 7 demand against places (Year 7 places = places commissioned in secondary SRPs / 5 "
+        "year groups, so they can be a fraction)"))
+    assert "Year 7 places (secondary SRP places / 5)" in forecast["header"]
+    assert "8 places make 1.6 Year 7 places" in text(section(html, "methods"))
+
+
+# ---------------------------------------------------------------------------------------------
+# 6: RAG in words, thresholds beside the indicators
+# ---------------------------------------------------------------------------------------------
+CHIP = re.compile(r'<span class="chip chip-(red|amber|green)">(.*?)</span>')
+
+
+def test_every_rag_chip_says_its_status_in_words(srp_report):
+    kpis = section(page(srp_report, "index.html"), "kpis")
+    chips = CHIP.findall(kpis)
+    assert len(chips) >= 9  # the overall status and eight indicators, on the county row alone
+    for colour, shown in chips:
+        assert unescape(shown).split()[-1] == colour.capitalize(), shown
+    indicators = table_starting(kpis, "Indicators")
+    # 2024/25 county: attendance over the returns' pupils (P1 90, 95, 85; S1 96, 94, 92, 90)
+    assert column(indicators, "Value", "Attendance") == "91.7% Amber"
+
+
+THRESHOLDS = [
+    ["Occupancy", "90% or more", "75% to under 90%", "under 75%"],
+    ["Attendance", "92% or more", "88% to under 92%", "under 88%"],
+    ["Suspension days per pupil", "0.5 or less", "over 0.5 up to 1.5", "over 1.5"],
+    ["Permanently excluded", "0%", "over 0% up to 2%", "over 2%"],
+    ["Timetable in mainstream", "50% or more", "30% to under 50%", "under 30%"],
+    ["Annual reviews on time", "90% or more", "75% to under 90%", "under 75%"],
+    ["Parents satisfied", "85% or more", "70% to under 85%", "under 70%"],
+    ["Pupils meeting outcomes", "80% or more", "65% to under 80%", "under 65%"],
+]
+
+
+def test_the_rag_thresholds_stand_beside_the_indicators(srp_report):
+    kpis = section(page(srp_report, "district-ashford.html"), "kpis")
+    thresholds = table_starting(kpis, "RAG thresholds")
+    assert thresholds["header"] == ["Indicator", "Green", "Amber", "Red"]
+    assert thresholds["rows"] == THRESHOLDS
+    assert kpis.index("RAG thresholds") > kpis.index("<caption>Indicators")
+
+
+def test_the_thresholds_are_the_warehouses_reference_data(srp_warehouse, tmp_path):
+    """A change to the seed's rows shows on the page: no threshold is written in Python."""
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(srp_warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update reference.ref_kpi_thresholds set green_from = 95, amber_from = 80"
+                    " where kpi = 'attendance_pct'")
+    report = build_report(copy, tmp_path / "report", audience="internal",
+                          generated_at=GENERATED_AT).parent
+    thresholds = table_starting(section(page(report, "index.html"), "kpis"), "RAG thresholds")
+    assert thresholds["rows"][1] == ["Attendance", "95% or more", "80% to under 95%", "under 80%"]

@@ -460,7 +460,7 @@ def test_key_figures_of_the_county(report):
         ("Pupils on roll", "36"),
         ("Occupancy", "87.8%"),
         ("Vacancies", "6"),
-        ("Returns received", "3"),
+        ("Returns accepted", "3"),
     ]
     assert "of 4 SRP schools" in html
     assert "Academic year 2024/25" in html
@@ -575,7 +575,8 @@ def test_methods_and_data_quality_appendices(report):
         assert term.lower() in methods.lower(), term
     quality = html[html.index('<section id="data-quality"') :]
     assert ["synergy_person", "upn_check_letter", "error", "3"] in table_rows(quality)
-    assert "3 of 4 SRP schools sent a valid return; none yet from Beta Primary School." in quality
+    assert ("Returns for 2024/25: accepted from 3 of 4 SRP schools; not received from Beta "
+            "Primary School.") in quality
 
 
 def test_the_report_asset_depends_on_the_gold_tables_dbt_builds(tmp_path):
@@ -621,19 +622,19 @@ def test_pathway_destinations_show_the_releases_cells(report):
 def test_kpis_show_rag_and_hide_it_with_small_or_hidden_counts(report):
     html = page(report, "index.html")
     assert _section_rows(html, "kpis", "returns") == [
-        ["Indicator", "Value"], ["Overall", "Amber"], ["Occupancy", "87.8%"],
-        ["Attendance", "91.5%"], ["Annual reviews on time", "90.0%"],
+        ["Indicator", "Value"], ["Overall", "Amber"], ["Occupancy", "87.8% Green"],
+        ["Attendance", "91.5% Amber"], ["Annual reviews on time", "90.0% Green"],
         ["Outreach sessions", "12"],
     ]  # fmt: skip
     kpis = html[html.index('<section id="kpis"') : html.index('<section id="returns"')]
-    assert '<span class="chip chip-amber">91.5%</span>' in kpis
-    assert '<span class="chip chip-green">87.8%</span>' in kpis
+    assert '<span class="chip chip-amber">91.5% Amber</span>' in kpis
+    assert '<span class="chip chip-green">87.8% Green</span>' in kpis
     # Alpha's pupils on roll are hidden in the places tables, so its occupancy (and the overall
     # status that grades it) is hidden here too; Beta has 3 pupils and 3 reviews due
     assert _section_rows(page(report, "district-ashford.html"), "kpis", "returns") == [
         ["School", "Overall", "Occupancy", "Attendance", "Annual reviews on time",
          "Outreach sessions"],
-        ["Alpha Primary School", "c", "c", "95.0%", "100.0%", "3"],
+        ["Alpha Primary School", "c", "c", "95.0% Green", "100.0% Green", "3"],
         ["Beta Primary School", "c", "c", "x", "c", "0"],
     ]  # fmt: skip
 

@@ -30,6 +30,7 @@ from orchestration.disclosure.declarations import (
     load_declarations,
 )
 from orchestration.report.disclosure import FLAG_SUFFIX, NOT_APPLICABLE, NOT_AVAILABLE
+from orchestration.report.kpi_thresholds import KpiThreshold, load_kpi_thresholds
 
 GOLD_SCHEMA = "gold"
 RELEASE_SCHEMA = "external"  # the audited release (orchestration/disclosure/)
@@ -132,6 +133,7 @@ class ReportData:
     audience: str = PUBLIC
     schema: str = RELEASE_SCHEMA  # where the figures come from: external (public) or gold
     audit: ReleaseAudit | None = None  # None: no release has been audited in this warehouse
+    kpi_thresholds: tuple[KpiThreshold, ...] = ()  # the RAG thresholds gold.srp_kpis used
 
     def as_of(self, today: dt.date) -> dt.date:
         """The date the figures can speak for: today, or the latest extract if earlier."""
@@ -277,10 +279,11 @@ def load_report_data(
         )
         extract = _latest_extract(con) if ("bronze", "synergy_extracts") in present else None
         cascades = _cascade_counts(con) if extract else None
+        thresholds = load_kpi_thresholds(con)
     finally:
         con.close()
     return ReportData(gold, errors, history, Path(warehouse_path).name, extract, cascades,
-                      audience, schema, audit)
+                      audience, schema, audit, thresholds)
 
 
 def report_year(years: set[str], today: dt.date) -> str | None:

@@ -55,7 +55,9 @@ class Cell:
 
 
 def text_cell(text: object) -> Cell:
-    """A label (name, code, year): shown as given, blank when missing."""
+    """A label (name, code, year): shown as given, blank when missing; a flag as Yes / No."""
+    if isinstance(text, bool):
+        return Cell("Yes" if text else "No", None, numeric=False)
     return Cell("" if text is None else str(text), None, numeric=False)
 
 

@@ -26,6 +26,15 @@ class RagCell(Cell):
         first = self.rag.strip().lower()[:1]
         return {"r": "red", "a": "amber", "g": "green"}.get(first, "none")
 
+    @property
+    def chip_text(self) -> str:
+        """What the chip says, so the status never rests on its colour alone: the status
+        itself, or the figure followed by its status ("91.9% Green")."""
+        status = self.rag.strip()
+        if not status or self.text == status:
+            return self.text
+        return f"{self.text} {status}"
+
 
 @dataclass(frozen=True)
 class Place:

@@ -26,6 +26,7 @@ from orchestration.report.model import (
     Tiles,
 )
 from orchestration.report.places import ALL, SCHOOL_TOTAL, PublishedYear, RowKey
+from orchestration.report.returns_status import ACCEPTED, RECEIVED_NOT_ACCEPTED, status_of
 
 SOURCE = "gold.srp_places"
 
@@ -81,19 +82,28 @@ def _own(pub: PublishedYear, place: Place, phase: str = ALL, designation: str = 
 # -------------------------------------------------------------------------------------------
 # key figures
 # -------------------------------------------------------------------------------------------
-def returns_received(pub: PublishedYear, place: Place) -> tuple[int, int]:
-    """(SRP schools with a current valid return, SRP schools) inside the place."""
+def _statuses(pub: PublishedYear, place: Place, statuses: dict[str, str] | None) -> list[str]:
+    """The return status of each SRP school inside the place (returns_status.py)."""
     schools = [k for k in pub.select(SCHOOL_TOTAL) if place.contains(pub.raw(k))]
-    return sum(1 for k in schools if pub.has_return(k)), len(schools)
+    return [status_of(statuses, pub.raw(k)["urn"], pub.has_return(k)) for k in schools]
 
 
-def key_figures(pub: PublishedYear | None, place: Place) -> Section:
+def _returns_detail(statuses: list[str]) -> str:
+    not_accepted = statuses.count(RECEIVED_NOT_ACCEPTED)
+    return f"of {len(statuses)} SRP schools" + (
+        f"; {not_accepted} more received, not accepted" if not_accepted else ""
+    )
+
+
+def key_figures(
+    pub: PublishedYear | None, place: Place, return_statuses: dict[str, str] | None = None
+) -> Section:
     section = Section("summary", "Key figures", SOURCE)
     own = _own(pub, place) if pub else None
     if own is None:
         section.blocks.append(Note("No SRP places are recorded here for the year.", "missing"))
         return section
-    received, schools = returns_received(pub, place)
+    statuses = _statuses(pub, place, return_statuses)
     section.intro = f"Academic year {pub.year}, pupils on roll on the January census day."
     section.blocks.append(
         Tiles(
@@ -106,7 +116,11 @@ def key_figures(pub: PublishedYear | None, place: Place) -> Section:
                 Tile("Pupils on roll", own["pupils_on_roll"], "Synergy, census day"),
                 Tile("Occupancy", own["occupancy_pct"], "on roll / commissioned"),
                 Tile("Vacancies", own["vacancies"], "empty commissioned places"),
-                Tile("Returns received", number_cell(received), f"of {schools} SRP schools"),
+                Tile(
+                    "Returns accepted",
+                    number_cell(statuses.count(ACCEPTED)),
+                    _returns_detail(statuses),
+                ),
             ]
         )
     )
@@ -279,10 +293,14 @@ def places_section(
 
 
 # -------------------------------------------------------------------------------------------
-# returns: received or not, and the school's count against Synergy's
+# returns: accepted, received or not (returns_status.py), and the school's count against
+# Synergy's
 # -------------------------------------------------------------------------------------------
 def returns_status_table(
-    pub: PublishedYear, place: Place, pages: dict[str, str]
+    pub: PublishedYear,
+    place: Place,
+    pages: dict[str, str],
+    return_statuses: dict[str, str] | None = None,
 ) -> HtmlTable | None:
     keys = sorted(
         (k for k in pub.select(SCHOOL_TOTAL) if place.contains(pub.raw(k))),
@@ -293,20 +311,21 @@ def returns_status_table(
     rows = []
     for k in keys:
         raw, cells = pub.raw(k), pub.cells[k]
-        received = pub.has_return(k)
+        has_figures = pub.has_return(k)  # its latest accepted return's places figures
         synergy, returned = (
             cells["pupils_on_roll"],
             cells.get("pupils_on_roll_returned", NOT_AVAILABLE_CELL),
         )
         difference = (
-            computed_cell([returned, synergy], difference_of) if received else text_cell("")
+            computed_cell([returned, synergy], difference_of) if has_figures else text_cell("")
         )
         rows.append(
             TableRow(
                 [
                     text_cell(raw["school_name"]),
                     text_cell(raw["district"]),
-                    Cell("Received" if received else "Not received", None, numeric=False),
+                    Cell(status_of(return_statuses, raw["urn"], has_figures), None,
+                         numeric=False),
                     synergy,
                     returned,
                     difference,
@@ -322,4 +341,6 @@ def returns_status_table(
         Column("On roll (return)"),
         Column("Difference"),
     ]
-    return HtmlTable(columns, rows, f"SRP returns for {pub.year} (current valid return)")
+    return HtmlTable(
+        columns, rows, f"SRP returns for {pub.year} (on roll: the latest accepted return)"
+    )

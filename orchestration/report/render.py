@@ -42,7 +42,16 @@ from orchestration.report.places import (
     PublishedYear,
     publish_year,
 )
-from orchestration.report.sections import RECONCILIATION, SECTION_ORDER
+from orchestration.report.kpi_thresholds import thresholds_table
+from orchestration.report.returns_status import (
+    ACCEPTED,
+    NOT_RECEIVED,
+    RECEIVED_NOT_ACCEPTED,
+    RECONCILIATION_TABLE,
+    return_statuses,
+    status_of,
+)
+from orchestration.report.sections import KPIS, RECONCILIATION, SECTION_ORDER
 
 TEMPLATES = Path(__file__).parent / "templates"
 REPORT_FILE_PATTERNS = ("index.html", "area-*.html", "district-*.html", "school-*.html")
@@ -93,10 +102,12 @@ def _returns_section(
         "returns",
         "SRP returns",
         "gold.srp_places, gold.srp_returns_reconciliation",
-        "Whether each SRP school sent a valid return for the year, and the pupils "
-        "on roll it states against Synergy's count on census day.",
+        "Whether each SRP school's return for the year was received (a workbook arrived, "
+        "read or not) and accepted (read and passed validation), and the pupils on roll its "
+        "latest accepted return states against Synergy's count on census day.",
     )
-    table = returns_status_table(pub, place, links) if pub else None
+    statuses = return_statuses(data.table(RECONCILIATION_TABLE), year)
+    table = returns_status_table(pub, place, links, statuses) if pub else None
     if table:
         section.blocks.append(table)
     else:
@@ -164,18 +175,7 @@ def _data_quality_section(data: ReportData, pub: PublishedYear | None) -> Sectio
             )
         )
     if pub:
-        schools = [pub.raw(k) for k in pub.select(SCHOOL_TOTAL)]
-        absent = sorted(
-            pub.raw(k)["school_name"] for k in pub.select(SCHOOL_TOTAL) if not pub.has_return(k)
-        )
-        section.blocks.append(
-            Note(
-                f"Returns for {pub.year}: {len(schools) - len(absent)} of {len(schools)} SRP "
-                "schools sent a valid return"
-                + (f"; none yet from {', '.join(absent)}." if absent else "."),
-                "warning" if absent else "info",
-            )
-        )
+        section.blocks.append(_returns_note(data, pub))
         unknown = pub.get("county", COUNTY_KEY, ALL, "unknown")
         if unknown:
             section.blocks.append(
@@ -210,6 +210,29 @@ def _data_quality_section(data: ReportData, pub: PublishedYear | None) -> Sectio
         section.blocks.append(_cascades_block(data.cascades))
     section.blocks.append(_check_history_block(data))
     return section
+
+
+def _returns_note(data: ReportData, pub: PublishedYear) -> Note:
+    """How many SRP schools' returns were accepted, and which schools' were received but not
+    accepted or not received at all (returns_status.py)."""
+    statuses = return_statuses(data.table(RECONCILIATION_TABLE), pub.year)
+    by_status: dict[str, list[str]] = {}
+    for k in pub.select(SCHOOL_TOTAL):
+        raw = pub.raw(k)
+        status = status_of(statuses, raw["urn"], pub.has_return(k))
+        by_status.setdefault(status, []).append(raw["school_name"] or raw["urn"])
+    schools = sum(len(names) for names in by_status.values())
+    others = [
+        f"{label} from {', '.join(sorted(by_status[status]))}"
+        for status, label in ((RECEIVED_NOT_ACCEPTED, "received, not accepted"),
+                              (NOT_RECEIVED, "not received"))
+        if by_status.get(status)
+    ]
+    return Note(
+        f"Returns for {pub.year}: accepted from {len(by_status.get(ACCEPTED, []))} of "
+        f"{schools} SRP schools" + "".join(f"; {o}" for o in others) + ".",
+        "warning" if others else "info",
+    )
 
 
 def _cascades_block(cascades: CascadeCounts):
@@ -264,7 +287,8 @@ def _page_sections(
     names: dict[str, str],
 ) -> list[Section]:
     pub = years.get(year) if year else None
-    sections = [key_figures(pub, place)]
+    statuses = return_statuses(data.table(RECONCILIATION_TABLE), year)
+    sections = [key_figures(pub, place, statuses)]
     if years and year:
         sections.append(places_section(years, year, place, links))
     else:
@@ -282,6 +306,8 @@ def _page_sections(
             sections.append(_returns_section(data, pub, place, links, names, year))
             continue
         section = generic_section(data, spec, place, year, links, names)
+        if section and spec is KPIS and section.available:
+            _add_kpi_thresholds(section, data)
         if section:
             sections.append(section)
     children = _children_table(place, places, pub)
@@ -293,6 +319,17 @@ def _page_sections(
         )
         sections.insert(1, Section("packs", title, "", blocks=[children]))
     return sections
+
+
+def _add_kpi_thresholds(section: Section, data: ReportData) -> None:
+    """The RAG thresholds beside the indicators, for the figures the section shows."""
+    labels = {column: label for view in KPIS.views for column, label in view.columns}
+    table = thresholds_table(data.kpi_thresholds, labels)
+    section.blocks.append(
+        table
+        if table
+        else Note("The RAG thresholds (reference.ref_kpi_thresholds) are not loaded.", "missing")
+    )
 
 
 def build_pages(data: ReportData, today: dt.date) -> tuple[list[Page], str | None]:

@@ -39,12 +39,13 @@ PATHWAYS = GenericSpec(
             + (("continuing_to_secondary_srp_share", "Continuing to a secondary SRP"),),
         ),
         View(
-            "Pathway gap",
+            "Pathway gap: Year 6 pupils against Year 7 places, which are the places commissioned "
+            "in secondary SRPs / 5 year groups (Years 7 to 11), so they can be a fraction",
             (
                 ("designation", "Designation"),
                 ("year6_pupils", "Year 6 pupils"),
                 ("secondary_srp_places", "Secondary SRP places"),
-                ("year7_places", "Year 7 places"),
+                ("year7_places", "Year 7 places (secondary SRP places / 5)"),
                 ("year7_places_gap", "Gap"),
             ),
         ),
@@ -83,9 +84,13 @@ FINANCE = GenericSpec(
     "Finance",
     "srp_finance",
     "Council funding = place funding x places commissioned + top-up x pupils on roll on census "
-    "day; income and expenditure as the schools' current returns state them (a school's return "
-    "is shared between its designations by places), and the county total against the SRP "
-    "funding envelope. Top-up follows the pupil count, so it is hidden where that count is.",
+    "day; income and expenditure as the schools' latest accepted returns state them (a "
+    "school's return is shared between its designations by places), and the county total "
+    "against the SRP funding envelope. Top-up follows the pupil count, so it is hidden where "
+    "that count is. "
+    "Pupils on roll are the same pupils as in Places: pupils placed under a designation the "
+    "register does not list for the school ('unknown' included) are on roll here in a row with "
+    "no places and no rates, so nothing is paid for them through the SRP.",
     required=("council_funding_gbp",),
     dims=("designation",),
     children_where=(("designation", "All"),),
@@ -107,7 +112,7 @@ FINANCE = GenericSpec(
             "Income and expenditure from the returns",
             (
                 ("designation", "Designation"),
-                ("srps_with_return", "SRPs with a return"),
+                ("srps_with_return", "SRPs with an accepted return"),
                 ("return_income_total_gbp", "Income"),
                 ("return_spend_total_gbp", "Expenditure"),
                 ("return_surplus_gbp", "Surplus (deficit)"),
@@ -145,8 +150,9 @@ KPIS = GenericSpec(
     "Performance indicators (RAG)",
     "srp_kpis",
     "Red / amber / green against the thresholds the council keeps as reference data. Figures "
-    "from the schools' current returns (attendance, suspensions, exclusions, time in mainstream, "
-    "outreach, parent satisfaction, outcomes) and from Synergy (annual reviews on time). A "
+    "from the schools' latest accepted returns (attendance, suspensions, exclusions, time in "
+    "mainstream, outreach, parent satisfaction, outcomes) and from Synergy (annual reviews on "
+    "time). A "
     "figure built on fewer than 5 pupils is hidden with its status.",
     required=("overall_rag",),
     rag={c: f"{c}_rag" for c, _ in _KPI_FIGURES},
@@ -158,7 +164,7 @@ KPIS = GenericSpec(
             + _KPI_FIGURES
             + (
                 ("outreach_sessions", "Outreach sessions"),
-                ("schools_with_return", "Schools with a return"),
+                ("schools_with_return", "Schools with an accepted return"),
             ),
             transposed=True,
         ),
@@ -169,20 +175,21 @@ RECONCILIATION = GenericSpec(
     "reconciliation",
     "Return reconciliation with Synergy",
     "srp_returns_reconciliation",
-    "Returns received, valid, late and superseded, with the errors and warnings found; the pupil "
-    "list of each school's current return against Synergy's pupils in the SRP during the year.",
+    "Return workbooks received (every version, read or not), accepted (read and passed "
+    "validation), late and superseded, with the errors and warnings found; the pupil list of each "
+    "school's latest accepted return against Synergy's pupils in the SRP during the year.",
     required=("returns_expected",),
     views=(
         View(
-            "Returns",
+            "Returns (workbooks, every version)",
             (
-                ("returns_expected", "Expected"),
+                ("returns_expected", "Schools expected"),
                 ("returns_received", "Received"),
-                ("returns_valid", "Valid"),
+                ("returns_valid", "Accepted"),
                 ("returns_late", "Late"),
                 ("returns_superseded", "Superseded"),
                 ("returns_unreadable", "Not readable"),
-                ("returns_missing", "Missing"),
+                ("returns_missing", "Schools with none received"),
                 ("error_count", "Errors"),
                 ("warning_count", "Warnings"),
             ),
@@ -217,13 +224,14 @@ FORECAST = GenericSpec(
     children_where=(("designation", "All"),),
     views=(
         View(
-            "Year 7 demand against places",
+            "Year 7 demand against places (Year 7 places = places commissioned in secondary "
+            "SRPs / 5 year groups, so they can be a fraction)",
             (
                 ("designation", "Designation"),
                 ("forecast_year", "Year 7 in"),
                 ("primary_srp_pupils", "Primary SRP pupils now"),
                 ("projected_year7_demand", "Projected Year 7 demand"),
-                ("year7_places", "Year 7 places"),
+                ("year7_places", "Year 7 places (secondary SRP places / 5)"),
                 ("year7_shortfall", "Shortfall"),
             ),
         ),
@@ -289,27 +297,45 @@ PLACEMENT_BY_AGE = GenericSpec(
 )
 
 
+TIMELINESS_SYNERGY = "within_20_weeks_excl_exceptions_pct"
+
+
 def _timeliness_chart(spec, own, cells, place):
-    """Within 20 weeks (excluding exceptions): Synergy against DfE's Kent, South East, England."""
-    rows = sorted(zip(own, cells), key=lambda rc: rc[0]["calendar_year"])
-    if len(rows) < 2:
-        return None
+    """Within 20 weeks (excluding exceptions): Synergy against DfE's Kent, South East, England.
+    Synergy's figure of a year its history covers only in part (is_partial_year) is left off
+    the trend, and so is a year with nothing else to draw."""
+    from orchestration.report.disclosure import NOT_AVAILABLE_CELL
+
     series = {
-        "Kent (Synergy)": "within_20_weeks_excl_exceptions_pct",
+        "Kent (Synergy)": TIMELINESS_SYNERGY,
         "Kent (DfE)": "dfe_kent_within_20_weeks_excl_exceptions_pct",
         "South East (DfE)": "dfe_south_east_within_20_weeks_excl_exceptions_pct",
         "England (DfE)": "dfe_england_within_20_weeks_excl_exceptions_pct",
     }
-    from orchestration.report.disclosure import NOT_AVAILABLE_CELL
-
+    partial = sorted(str(r["calendar_year"]) for r in own if r.get("is_partial_year"))
+    points = {
+        str(r["calendar_year"]): {
+            col: NOT_AVAILABLE_CELL if col == TIMELINESS_SYNERGY and r.get("is_partial_year")
+            else c.get(col, NOT_AVAILABLE_CELL)
+            for col in series.values()
+        }
+        for r, c in zip(own, cells)
+    }
+    years = sorted(
+        y for y, p in points.items()
+        if any(v.value is not None or v.is_suppressed for v in p.values())
+    )
+    if len(years) < 2:
+        return None
     return charts.line_chart(
-        [str(r["calendar_year"]) for r, _ in rows],
+        years,
         {
-            name: [c.get(col, NOT_AVAILABLE_CELL) for _, c in rows]
+            name: [points[y][col] for y in years]
             for name, col in series.items()
-            if any(col in c for _, c in rows)
+            if any(col in c for c in cells)
         },
-        title="EHC plans issued within 20 weeks, excluding exceptions (%)",
+        title="EHC plans issued within 20 weeks, excluding exceptions (%)"
+        + (f"; part years left off Synergy's line: {', '.join(partial)}" if partial else ""),
         max_value=100,
     )
 
@@ -333,6 +359,7 @@ TIMELINESS = GenericSpec(
             "Timeliness",
             (
                 ("calendar_year", "Year"),
+                ("is_partial_year", "Part year"),
                 ("requests_received", "Requests"),
                 ("requests_refused_pct", "Refused"),
                 ("plans_issued", "Plans issued"),
@@ -345,6 +372,7 @@ TIMELINESS = GenericSpec(
             "Published by the DfE: within 20 weeks excl. exceptions",
             (
                 ("calendar_year", "Year"),
+                ("is_partial_year", "Part year (Synergy)"),
                 ("within_20_weeks_excl_exceptions_pct", "Kent (Synergy)"),
                 ("dfe_kent_within_20_weeks_excl_exceptions_pct", "Kent (DfE)"),
                 ("dfe_south_east_within_20_weeks_excl_exceptions_pct", "South East"),
