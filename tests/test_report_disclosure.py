@@ -6,7 +6,6 @@ import pytest
 from orchestration.report.disclosure import (
     NOT_APPLICABLE_CELL,
     SUPPRESSED,
-    cells_to_suppress,
     computed_cell,
     count_cell,
     difference_of,
@@ -15,7 +14,6 @@ from orchestration.report.disclosure import (
     percent_cell,
     ratio_percent,
     release_cell,
-    suppress_linked,
     total_of,
 )
 
@@ -72,58 +70,3 @@ def test_formats():
     assert percent_cell(0.25, scale=100.0).text == "25.0%"
     assert percent_cell(87.75).text == "87.8%"
     assert number_cell(3.25, 2).text == "3.25"
-
-
-# Secondary suppression of publish/publisher.py's own external tables (until the release
-# engine replaces them): the report does not use it.
-def test_one_suppressed_cell_under_a_visible_total_takes_the_next_smallest_with_it():
-    assert cells_to_suppress({"a": 3, "b": 10, "c": 20, "d": 0}, total=33) == {"a", "b"}
-
-
-def test_no_secondary_suppression_without_a_visible_total():
-    assert cells_to_suppress({"a": 3, "b": 10, "c": 20}, total=None) == {"a"}
-    assert cells_to_suppress({"a": 3, "b": 0}, total=3) == {"a"}  # the total is hidden itself
-
-
-def test_two_suppressed_cells_need_no_more():
-    assert cells_to_suppress({"a": 3, "b": 2, "c": 20}, total=25) == {"a", "b"}
-
-
-def test_ties_take_the_first_cell_and_a_zero_only_when_nothing_else_is_left():
-    assert cells_to_suppress({"a": 1, "b": 7, "c": 7}, total=15) == {"a", "b"}
-    assert cells_to_suppress({"z": 0, "s": 9}, total=9, already=["s"]) == {"s", "z"}
-
-
-def test_a_lone_part_under_a_visible_total_hides_the_total():
-    assert suppress_linked({"only": 3, "total": 3}, [(["only"], "total")]) == {"only", "total"}
-    # hidden for another table, the single part would still equal its own visible total
-    values = {"sec": 9, "dist": 9, "other": 2, "county": 11}
-    groups = [(["sec"], "dist"), (["sec", "other"], "county")]
-    assert suppress_linked(values, groups) == {"other", "sec", "dist"}
-
-
-def test_linked_tables_are_protected_both_ways():
-    # rows: two districts x two phases, with row and column totals
-    values = {
-        ("A", "pri"): 3,
-        ("A", "sec"): 10,
-        ("A", "all"): 13,
-        ("B", "pri"): 8,
-        ("B", "sec"): 12,
-        ("B", "all"): 20,
-        ("K", "pri"): 11,
-        ("K", "sec"): 22,
-        ("K", "all"): 33,
-    }
-    groups = [
-        ([("A", "pri"), ("A", "sec")], ("A", "all")),
-        ([("B", "pri"), ("B", "sec")], ("B", "all")),
-        ([("A", "pri"), ("B", "pri")], ("K", "pri")),
-        ([("A", "sec"), ("B", "sec")], ("K", "sec")),
-    ]
-    assert suppress_linked(values, groups) == {
-        ("A", "pri"),
-        ("A", "sec"),
-        ("B", "pri"),
-        ("B", "sec"),
-    }

@@ -17,20 +17,15 @@ draw) is None whenever the figure is not shown, so a chart cannot reveal a hidde
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
 
 CONFIDENTIAL = "c"
 NOT_APPLICABLE = "z"
 NOT_AVAILABLE = "x"
 SYMBOLS = (CONFIDENTIAL, NOT_APPLICABLE, NOT_AVAILABLE)
 FLAG_SUFFIX = "_flag"  # the release's flag column after a figure: <column>_flag
-
-SMALLEST_SHOWN = 5  # publish/publisher.py's own external tables (until the release engine)
-
-K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -168,79 +163,3 @@ def count_cell(count: float | None) -> Cell:
     if _is_missing(count):
         return NOT_AVAILABLE_CELL
     return SUPPRESSED if is_small(count) else number_cell(count)
-
-
-# ---------------------------------------------------------------------------------------------
-# Secondary suppression: publish/publisher.py's own external tables, until the release
-# engine (orchestration/disclosure/) replaces them. The report does not use it.
-# ---------------------------------------------------------------------------------------------
-def cells_to_suppress(
-    values: Mapping[K, float | None],
-    total: float | None = None,
-    already: Iterable[K] = (),
-) -> set[K]:
-    """The cells of one row (or column) to hide, given a visible ``total`` of them.
-
-    Primary: every count of 1-4 (and any key in ``already``). Secondary: when the total is shown
-    and exactly one cell is hidden, the total minus the visible cells would reveal it, so the
-    next smallest non-zero cell is hidden too (first in order on ties), or a zero cell when no
-    non-zero cell is left. With no other cell at all, the caller must hide the total
-    (:func:`suppress_linked` does)."""
-    hidden = {k for k, v in values.items() if is_small(v)} | set(already)
-    total_shown = not _is_missing(total) and not is_small(total)
-    if total_shown and len(hidden) == 1:
-        visible = [
-            (v, i, k)
-            for i, (k, v) in enumerate(values.items())
-            if k not in hidden and not _is_missing(v)
-        ]
-        # a zero only when no other cell is left: hiding it still leaves two unknowns
-        candidates = [c for c in visible if c[0] > 0] or visible
-        if candidates:
-            hidden.add(min(candidates)[2])
-    return hidden
-
-
-
-def suppress_linked(
-    values: Mapping[K, float | None],
-    groups: Iterable[tuple[Sequence[K], K | None]],
-    already: Iterable[K] = (),
-) -> set[K]:
-    """Primary and secondary suppression of figures that add up in several ways.
-
-    ``values`` holds every count by any key (e.g. ``(row, column)``); each group is
-    ``(parts, total)``: the parts add up to the total (``None`` when no total is shown). Runs
-    :func:`cells_to_suppress` over every group until nothing changes, because hiding a cell for
-    one group can leave another group with a single hidden cell, and a total hidden for one
-    group must not be the plain sum of parts shown in another. ``already``: cells hidden
-    elsewhere (the same figure in another published table). Returns the hidden keys."""
-    groups = list(groups)
-    hidden = {k for k, v in values.items() if is_small(v)} | (set(already) & set(values))
-    changed = True
-    while changed:
-        changed = False
-        for parts, total in groups:
-            total_value = None if total is None or total in hidden else values.get(total)
-            part_values = {p: values.get(p) for p in parts}
-            found = cells_to_suppress(part_values, total_value, [p for p in parts if p in hidden])
-            if (
-                len(found) == 1
-                and total is not None
-                and total_value is not None
-                and not is_small(total_value)
-            ):
-                found.add(total)  # a lone hidden part equals the total minus the rest
-            if total in hidden and parts and not found:
-                # a hidden total is the sum of its parts when they are all shown
-                found = cells_to_suppress(part_values, 0, [_smallest(part_values)])
-            if found - hidden:
-                hidden |= found
-                changed = True
-    return hidden
-
-
-def _smallest(values: Mapping[K, float | None]) -> K:
-    """The key of the smallest figure, non-zero first (the cell that costs least to hide)."""
-    ranked = [(v is None, v == 0, v or 0, i, k) for i, (k, v) in enumerate(values.items())]
-    return min(ranked)[-1]
