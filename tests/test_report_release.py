@@ -201,3 +201,30 @@ def test_a_release_whose_audit_failed_never_reaches_the_public_report(tmp_path):
     internal = build_report(failed, tmp_path / "internal", audience=INTERNAL,
                             generated_at=GENERATED_AT)  # gold: the audit does not apply
     assert ["Audit passed", "No"] in table_rows(internal.read_text(encoding="utf-8"))
+
+
+def test_make_run_prints_where_each_edition_is(tmp_path, monkeypatch):
+    from orchestration.run_all import report_lines
+    from orchestration.settings import Paths
+
+    monkeypatch.setenv("SEND_DATA_ROOT", str(tmp_path))
+    monkeypatch.delenv("SEND_REPORT_DIR", raising=False)
+    assert report_lines(Paths.from_env()) == [
+        f"public report  : {tmp_path / 'report' / 'public' / 'index.html'}  (from the audited "
+        "release: the one to share)",
+        f"internal report: {tmp_path / 'report' / 'internal' / 'index.html'}  "
+        "(OFFICIAL-SENSITIVE: council staff only)",
+    ]
+
+
+def test_pages_of_the_old_single_report_are_removed_and_the_editions_kept(tmp_path):
+    from orchestration.report import remove_flat_report
+
+    for name in ("index.html", "district-dover.html", "school-100001.html", "notes.txt",
+                 "public/index.html", "internal/index.html"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    assert remove_flat_report(tmp_path) == ["index.html", "district-dover.html",
+                                            "school-100001.html"]
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.*")) == [
+        "internal/index.html", "notes.txt", "public/index.html"]
