@@ -250,10 +250,10 @@ def test_key_figures_and_finance_show_the_same_pupils_on_roll(srp_report, name, 
 # ---------------------------------------------------------------------------------------------
 def test_key_figures_count_accepted_returns_and_name_the_rest(srp_report):
     county = tiles(section(page(srp_report, "index.html"), "summary"))
-    assert county["Returns accepted"] == ("2", "of 3 SRP schools; 1 more received, not accepted")
+    assert county["Returns accepted"] == ("2", "of 3 SRP schools; 1 received, not accepted")
     assert "Returns received" not in county
     school = tiles(section(page(srp_report, f"school-{srp_scenario.P2}.html"), "summary"))
-    assert school["Returns accepted"] == ("0", "of 1 SRP schools; 1 more received, not accepted")
+    assert school["Returns accepted"] == ("0", "of 1 SRP school; 1 received, not accepted")
 
 
 def test_a_rejected_return_is_received_not_accepted_in_the_status_tables(srp_report):

@@ -90,8 +90,9 @@ def _statuses(pub: PublishedYear, place: Place, statuses: dict[str, str] | None)
 
 def _returns_detail(statuses: list[str]) -> str:
     not_accepted = statuses.count(RECEIVED_NOT_ACCEPTED)
-    return f"of {len(statuses)} SRP schools" + (
-        f"; {not_accepted} more received, not accepted" if not_accepted else ""
+    schools = "SRP school" if len(statuses) == 1 else "SRP schools"
+    return f"of {len(statuses)} {schools}" + (
+        f"; {not_accepted} received, not accepted" if not_accepted else ""
     )
 
 
