@@ -104,13 +104,18 @@ def report_index(paths: Paths, audience: str):
 
 
 def report_lines(paths: Paths) -> list[str]:
-    """Where each edition of the report is."""
-    return [
-        f"public report  : {report_index(paths, PUBLIC)}  (from the audited release: the one "
-        "to share)",
-        f"internal report: {report_index(paths, INTERNAL)}  (OFFICIAL-SENSITIVE: council "
-        "staff only)",
-    ]
+    """Where each edition of the report is (the last one written: a run whose release audit
+    fails keeps the last good public report)."""
+    editions = (
+        ("public report  ", PUBLIC, "from the audited release: the one to share"),
+        ("internal report", INTERNAL, "OFFICIAL-SENSITIVE: council staff only"),
+    )
+    lines = []
+    for name, audience, what in editions:
+        index = report_index(paths, audience)
+        written = "" if index.exists() else "; not written yet"
+        lines.append(f"{name}: {index}  ({what}{written})")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

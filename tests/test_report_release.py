@@ -209,11 +209,13 @@ def test_make_run_prints_where_each_edition_is(tmp_path, monkeypatch):
 
     monkeypatch.setenv("SEND_DATA_ROOT", str(tmp_path))
     monkeypatch.delenv("SEND_REPORT_DIR", raising=False)
+    internal = tmp_path / "report" / "internal" / "index.html"
+    internal.parent.mkdir(parents=True)
+    internal.write_text("x")
     assert report_lines(Paths.from_env()) == [
         f"public report  : {tmp_path / 'report' / 'public' / 'index.html'}  (from the audited "
-        "release: the one to share)",
-        f"internal report: {tmp_path / 'report' / 'internal' / 'index.html'}  "
-        "(OFFICIAL-SENSITIVE: council staff only)",
+        "release: the one to share; not written yet)",
+        f"internal report: {internal}  (OFFICIAL-SENSITIVE: council staff only)",
     ]
 
 
