@@ -91,6 +91,9 @@ def test_a_hidden_cell_is_c_on_every_page_that_shows_it(editions):
     # release flags on roll and the figures built on it
     for name, found in srp_rows.items():
         assert found == [["Epsilon School", "Primary", "SLCN", "10", "c", "9", "c", "c", "c"]], name
+        # ... and nothing the release shows is hidden by the report: the school's other SRP
+        assert rows_with(read(public, name), "Epsilon School", "Primary", "ASD") == [
+            ["Epsilon School", "Primary", "ASD", "10", "8", "8", "80.0%", "2", "0"]], name
     for name in ("index.html", "area-south-kent.html", "district-dover.html"):
         assert rows_with(read(public, name), "Primary", "SLCN")[0][3:5] == ["10", "c"], name
     for path in public.glob("*.html"):
