@@ -233,3 +233,20 @@ def test_pages_of_the_old_single_report_are_removed_and_the_editions_kept(tmp_pa
                                             "school-100001.html"]
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.*")) == [
         "internal/index.html", "notes.txt", "public/index.html"]
+
+
+def test_the_internal_edition_reads_gold_with_only_x_and_z_flags():
+    from orchestration.disclosure.declarations import load_declarations
+    from orchestration.report.data import Table, gold_as_release
+
+    roles = load_declarations().tables["srp_places"].roles
+    gold = Table("srp_places", ("level", "commissioned_places", "pupils_on_roll", "occupancy_pct"),
+                 ({"level": "school", "commissioned_places": 0, "pupils_on_roll": 3,
+                   "occupancy_pct": None},
+                  {"level": "school", "commissioned_places": 8, "pupils_on_roll": None,
+                   "occupancy_pct": None}), roles)
+    released = gold_as_release(gold)
+    assert released.columns == ("level", "commissioned_places", "pupils_on_roll",
+                                "pupils_on_roll_flag", "occupancy_pct", "occupancy_pct_flag")
+    assert [(r["pupils_on_roll"], r["pupils_on_roll_flag"], r["occupancy_pct_flag"])
+            for r in released.rows] == [(3, None, "z"), (None, "x", "x")]

@@ -186,13 +186,12 @@ def gold_as_release(table: Table) -> Table:
                if c in table.roles and table.roles[c].role in FLAGGED_ROLES}
     columns = tuple(name for c in table.columns
                     for name in ((c, c + FLAG_SUFFIX) if c in flagged else (c,)))
-    rows = tuple(
-        {name: (_missing_flag(row, name[: -len(FLAG_SUFFIX)], flagged[name[: -len(FLAG_SUFFIX)]])
-                if name.endswith(FLAG_SUFFIX) and name not in row else row.get(name))
-         for name in columns}
-        for row in table.rows
-    )
-    return Table(table.name, columns, rows, table.roles)
+
+    def with_flags(row: dict) -> dict:
+        flags = {c + FLAG_SUFFIX: _missing_flag(row, c, role) for c, role in flagged.items()}
+        return {name: flags[name] if name in flags else row.get(name) for name in columns}
+
+    return Table(table.name, columns, tuple(with_flags(r) for r in table.rows), table.roles)
 
 
 def _release_audit(con: duckdb.DuckDBPyConnection) -> ReleaseAudit | None:
