@@ -192,6 +192,19 @@ class AuditResult:
         return "\n".join(lines)
 
 
+def combine(results: Sequence[AuditResult]) -> AuditResult:
+    """One result for audits of independent parts of a release (no relation between them)."""
+    protection = results[0].protection if results else Protection()
+    intervals = {cell: interval for result in results for cell, interval in result.intervals.items()}
+    narrowest = min((r.narrowest for r in results if r.narrowest), key=lambda item: (item[1].width, item[0]),
+                    default=None)
+    return AuditResult(protection, intervals, tuple(f for r in results for f in r.unprotected),
+                       cells=sum(r.cells for r in results), cells_hidden=sum(r.cells_hidden for r in results),
+                       relations_checked=sum(r.relations_checked for r in results),
+                       components=sum(r.components for r in results), lps_solved=sum(r.lps_solved for r in results),
+                       narrowest=narrowest)
+
+
 class ReleaseError(ValueError):
     """The release itself is wrong (unknown cell, relation not satisfied by the true values)."""
 

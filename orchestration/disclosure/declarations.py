@@ -29,7 +29,7 @@ PUBLISHED_ELSEWHERE = "published_elsewhere"
 ROLES = frozenset({COUNT, DERIVED, MONEY_REVEALS_COUNT, RATE, NOT_ABOUT_PEOPLE, PUBLISHED_ELSEWHERE})
 # roles computed from other columns, and the keys that name those columns
 ROLES_WITH_BASES = frozenset({DERIVED, MONEY_REVEALS_COUNT})
-COLUMN_KEYS = frozenset({"role", "bases", "numerator", "denominator", "per_unit", "source", "same_as", "note"})
+COLUMN_KEYS = frozenset({"role", "bases", "numerator", "denominator", "per_unit", "source", "same_as", "hide_with", "note"})
 # a rate or a mean is never summed: these roles cannot be additive
 NEVER_ADDITIVE = frozenset({RATE, PUBLISHED_ELSEWHERE})
 TABLE_KEYS = frozenset({"levels", "categories", "additive", "row_sums", "group_sums", "note"})
@@ -66,6 +66,9 @@ class ColumnRole:
     per_unit: str | None = None
     source: str | None = None
     same_as: str | None = None  # "table.column": the same count published in another gold table
+    # counts of this table a reader would take this count for (a school's own count of the
+    # pupils beside Synergy's): it is hidden wherever one of them is
+    hide_with: tuple[str, ...] = ()
 
     @property
     def hidden_with(self) -> tuple[str, ...]:
@@ -234,9 +237,24 @@ def load_declarations(manifest_path: Path = MANIFEST_PATH, schema: str = GOLD) -
         problems += found
         if not found:
             tables[name] = table_declaration(name, table_meta, column_metas, list(node["columns"]))
+    problems += same_as_problems(tables)
     if problems:
         raise DeclarationError(problems)
     return Declarations(tables)
+
+
+def same_as_problems(tables: Mapping[str, TableDeclaration]) -> list[str]:
+    """A `same_as` must name a count column of another declared gold table."""
+    problems = []
+    for name, table in tables.items():
+        for column, role in table.roles.items():
+            if role.same_as is None:
+                continue
+            other, _, other_column = role.same_as.partition(".")
+            target = tables.get(other)
+            if other == name or target is None or getattr(target.roles.get(other_column), "role", None) != COUNT:
+                problems.append(f"{name}.{column}: same_as {role.same_as!r} is not a count column of another gold table")
+    return problems
 
 
 def node_disclosure(node: Mapping) -> tuple[dict | None, dict[str, dict]]:
@@ -304,6 +322,9 @@ def column_problems(column: str, meta: Mapping, columns: set[str], declared: Map
     same_as = meta.get("same_as")
     if same_as is not None and (role != COUNT or not isinstance(same_as, str) or same_as.count(".") != 1):
         problems.append("same_as belongs to role count and names another table's column as table.column")
+    for other in meta.get("hide_with") or ():
+        if role != COUNT or other not in columns or (declared.get(other) or {}).get("role") != COUNT:
+            problems.append(f"hide_with {other!r}: belongs to role count and names a count column of the table")
     if role == PUBLISHED_ELSEWHERE and not meta.get("source"):
         problems.append("published_elsewhere needs a source")
     return problems
@@ -373,6 +394,7 @@ def table_declaration(name: str, table_meta: Mapping, column_metas: Mapping[str,
             table=name, column=column, role=meta["role"], bases=tuple(meta.get("bases") or ()),
             numerator=meta.get("numerator"), denominator=meta.get("denominator"),
             per_unit=meta.get("per_unit"), source=meta.get("source"), same_as=meta.get("same_as"),
+            hide_with=tuple(meta.get("hide_with") or ()),
         )
         for column, meta in column_metas.items()
     }

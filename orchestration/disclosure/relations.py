@@ -146,10 +146,13 @@ def _level_groups(table: TableRows, structure: TableStructure, columns: Sequence
         if parent_column and parent_key is None:
             continue
         children[(parent_level, parent_key, period, categories)].setdefault(unit, index)
+    tops: dict[tuple, list[int]] = defaultdict(list)
+    for (level, _, period, categories), index in parents.items():
+        tops[(level, period, categories)].append(index)
     groups = []
     for (parent_level, parent_key, period, categories), members in children.items():
         if parent_key is None:  # the one unit of the top level
-            found = [i for (lvl, _, p, c), i in parents.items() if (lvl, p, c) == (parent_level, period, categories)]
+            found = tops.get((parent_level, period, categories), [])
             total = found[0] if len(found) == 1 else None
         else:
             total = parents.get((parent_level, parent_key, period, categories))

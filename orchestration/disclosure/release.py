@@ -41,6 +41,7 @@ from orchestration.disclosure.relations import (
     Position,
     SumGroup,
     TableRows,
+    coordinates,
     cross_table_groups,
     repeated_cells,
     table_groups,
@@ -119,7 +120,7 @@ def read_arrow(connection: duckdb.DuckDBPyConnection, declarations: Declarations
         if name not in existing or name not in declarations.tables:
             continue
         order = ", ".join(f'"{c}"' for c in _order_columns(declarations.tables[name].structure))
-        tables[name] = connection.execute(f'select * from "{schema}"."{name}" order by {order}').to_arrow_table()
+        tables[name] = connection.sql(f'select * from "{schema}"."{name}" order by {order}').to_arrow_table()
     return tables
 
 
@@ -153,6 +154,8 @@ class _Cells:
     declarations: dict[str, TableDeclaration]
     groups: list[SumGroup]
     canonical: dict[Position, Position]
+    wholes: dict[Position, float]
+    protection: lp_audit.Protection = field(default_factory=lp_audit.Protection)
 
     @classmethod
     def build(cls, tables: Mapping[str, TableRows], declarations: Declarations) -> _Cells:
@@ -163,35 +166,31 @@ class _Cells:
         groups = []
         for name, table in tables.items():
             groups += table_groups(table, declared[name])
-        cells = cls(dict(tables), declared, [], canonical)
-        for group in groups + cross_table_groups(tables, declared):
+        cells = cls(dict(tables), declared, [], canonical, {})
+        for group in groups:  # a virtual whole's value: the sum of the first partition of it
+            if not isinstance(group.total[1], int) and group.total not in cells.wholes:
+                cells.wholes[group.total] = sum(cells.value(p) or 0.0 for p in group.parts)
+        cross = [g for g in cross_table_groups(tables, declared) if cells.holds(g)]
+        for group in cross:  # the same count in two tables is one cell: hidden in both or neither
+            if len(group.parts) == 1 and cells.same(group.parts[0]) != group.total:
+                cells.canonical[group.total] = cells.same(group.parts[0])
+        for group in groups + [g for g in cross if len(g.parts) > 1]:
             group = SumGroup(cells.same(group.total), tuple(cells.same(p) for p in group.parts), group.rule)
-            if cells.holds(group):
+            if group.parts != (group.total,) and cells.holds(group):
                 cells.groups.append(group)
         return cells
 
     def same(self, position: Position) -> Position:
-        return self.canonical.get(position, position)
+        while position in self.canonical:
+            position = self.canonical[position]
+        return position
 
     def value(self, position: Position) -> float | None:
         table, row, column = position
         if not isinstance(row, int):  # a virtual whole: the sum of its first partition
-            return self._whole_values().get(position)
+            return self.wholes.get(position)
         value = self.tables[table].rows[row].get(column)
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    def _whole_values(self) -> dict[Position, float]:
-        cache = self.__dict__.setdefault("_wholes", {})
-        if not cache:
-            for group in self.groups_raw_wholes():
-                cache.setdefault(group.total, sum(self.value(p) or 0.0 for p in group.parts))
-        return cache
-
-    def groups_raw_wholes(self):
-        for name, table in self.tables.items():
-            for group in table_groups(table, self.declarations[name]):
-                if not isinstance(group.total[1], int):
-                    yield group
 
     def role(self, position: Position) -> str | None:
         table, row, column = position
@@ -205,6 +204,22 @@ class _Cells:
         total = self.value(group.total) or 0.0
         parts = sum(self.value(p) or 0.0 for p in group.parts)
         return abs(total - parts) <= 1e-6 * max(1.0, abs(total))
+
+    def blocks(self) -> dict[str | None, tuple[list[SumGroup], list]]:
+        """The relations by period (the first coordinate of every position in them)."""
+        found: dict[str | None, tuple[list[SumGroup], list]] = {}
+        for group in self.groups:
+            found.setdefault(self.period(group.total), ([], []))[0].append(group)
+        for relation, positions in _per_unit_relations(self, _ids(self)):
+            found.setdefault(self.period(positions[0]), ([], []))[1].append((relation, positions))
+        return found
+
+    def period(self, position: Position) -> str | None:
+        table, row, _ = position
+        if not isinstance(row, int):
+            return row[2]  # ("whole", category, period, ...)
+        value = self.tables[table].rows[row].get(self.declarations[table].structure.period)
+        return None if value is None else str(value)
 
     def groups_by_position(self) -> dict[Position, list[SumGroup]]:
         found: dict[Position, list[SumGroup]] = {}
@@ -227,31 +242,56 @@ def decide_release(tables: Mapping[str, TableRows], declarations: Declarations, 
                    protection: lp_audit.Protection | None = None) -> Decision:
     """Hide primary counts, then secondary cells, then everything built on a hidden count;
     audit, and repair what the audit finds until it passes (or MAX_REPAIR_ROUNDS)."""
-    protection = protection or protection_of(rules)
     cells = _Cells.build(tables, declarations)
+    cells.protection = protection or protection_of(rules)
     primary = {p for p in cells.count_positions() if rules.hides(_whole(cells.value(p)))}
     count_groups = [g for g in cells.groups if cells.is_count_group(g)]
 
     def hideable(position: Position) -> bool:
         return cells.role(position) == COUNT
 
-    hidden_counts = secondary_suppression(_values(cells, count_groups), count_groups, primary, hideable)
-    repairs = 0
+    def suppress(start: set[Position]) -> set[Position]:
+        """Secondary suppression until the counts hidden with others (hide_with) add nothing."""
+        hidden = secondary_suppression(_values(cells, count_groups), count_groups, start, hideable)
+        while echoes := {cells.same(p) for p in _hidden_with(cells, hidden | _repeats_hidden(cells, hidden))} - hidden:
+            hidden = secondary_suppression(_values(cells, count_groups), count_groups, hidden | echoes, hideable)
+        return hidden
+
+    primary = {cells.same(p) for p in primary}
+    hidden_counts = suppress(primary)
+    hidden_money: set[Position] = set()
+    repairs, blocks = 0, {}
     while True:
-        hidden = hidden_counts | derived_hidden(cells, hidden_counts)
-        result = lp_audit.audit(audit_release(cells, hidden), protection)
+        counts = hidden_counts | _repeats_hidden(cells, hidden_counts)
+        hidden = counts | hidden_money
+        hidden |= derived_hidden(cells, hidden)
+        hidden |= money_over_hidden(cells, hidden)
+        hidden |= derived_hidden(cells, hidden)
+        blocks = _audit_blocks(cells, hidden, blocks)
+        result = lp_audit.combine([audited for audited, _ in blocks.values()])
         if result.passed or repairs >= MAX_REPAIR_ROUNDS:
             break
         extra = _repairs(cells, hidden, result)
         if not extra:
             break
         repairs += 1
-        hidden_counts = secondary_suppression(_values(cells, count_groups), count_groups,
-                                              hidden_counts | extra, hideable)
+        hidden_money |= {p for p in extra if cells.role(p) == MONEY_REVEALS_COUNT}
+        hidden_counts = suppress(hidden_counts | {p for p in extra if cells.role(p) == COUNT})
     published = {p for p in hidden if isinstance(p[1], int)}
-    return Decision(cells.tables, cells.declarations, published | _repeats_hidden(cells, published), result,
+    return Decision(cells.tables, cells.declarations, published, result,
                     primary=len(primary), secondary=len({p for p in hidden_counts if isinstance(p[1], int)}) - len(primary),
                     repairs=repairs)
+
+
+def _hidden_with(cells: _Cells, hidden: set[Position]) -> set[Position]:
+    """Counts declared `hide_with` a hidden count of their row."""
+    echoes = {(name, column, other) for name, declaration in cells.declarations.items()
+              for column, role in declaration.roles.items() for other in role.hide_with}
+    by_source: dict[tuple[str, str], list[str]] = {}
+    for name, column, other in echoes:
+        by_source.setdefault((name, other), []).append(column)
+    return {(table, row, column) for table, row, source in hidden if isinstance(row, int)
+            for column in by_source.get((table, source), ())}
 
 
 def protection_of(rules: DisclosureRules) -> lp_audit.Protection:
@@ -266,20 +306,51 @@ def _values(cells: _Cells, groups: Sequence[SumGroup]) -> dict[Position, float |
     return {p: cells.value(p) for g in groups for p in (g.total, *g.parts)}
 
 
-def derived_hidden(cells: _Cells, hidden_counts: set[Position]) -> set[Position]:
-    """Every derived, rate or money cell of a row whose count bases include a hidden count."""
+def derived_hidden(cells: _Cells, hidden: set[Position]) -> set[Position]:
+    """Every derived, rate or money cell of a row built (through its bases) on a hidden cell of
+    that row: a hidden count, or money hidden so that a sum of money cannot give a count away."""
     out = set()
     by_row: dict[tuple[str, int], set[str]] = {}
-    for table, row, column in hidden_counts:
+    for table, row, column in hidden:
         if isinstance(row, int):
             by_row.setdefault((table, row), set()).add(column)
+    built_on = {name: {column: _all_bases(declaration, column)
+                       for column, role in declaration.roles.items()
+                       if role.role in FLAGGED_ROLES and role.role != COUNT and column in cells.tables[name].columns}
+                for name, declaration in cells.declarations.items()}
     for (table, row), columns in by_row.items():
-        declaration = cells.declarations[table]
-        for column, role in declaration.roles.items():
-            if role.role in FLAGGED_ROLES and role.role != COUNT and column in cells.tables[table].columns:
-                if columns & set(_count_bases(declaration, column)):
-                    out.add((table, row, column))
+        for column, bases in built_on[table].items():
+            if columns & bases:
+                out.add((table, row, column))
     return out
+
+
+def money_over_hidden(cells: _Cells, hidden: set[Position]) -> set[Position]:
+    """Money that reveals a count is shown only where every count it adds up is shown: a sum
+    of top-ups at different rates is one more equation in the hidden pupils, so a total of
+    money over any hidden money is hidden too (up the levels and categories). Shown money is
+    then a function of shown counts and tells a reader nothing more."""
+    money_groups = [g for g in cells.groups if cells.role(g.total) == MONEY_REVEALS_COUNT]
+    out = set(hidden)
+    changed = True
+    while changed:
+        changed = False
+        for group in money_groups:
+            if group.total not in out and any(p in out for p in group.parts):
+                out.add(group.total)
+                changed = True
+    return out - hidden
+
+
+def _all_bases(declaration: TableDeclaration, column: str) -> set[str]:
+    """Every column a column is computed from, through bases of bases."""
+    found, pending = set(), list(declaration.roles[column].hidden_with)
+    while pending:
+        name = pending.pop()
+        if name not in found and name in declaration.roles:
+            found.add(name)
+            pending += declaration.roles[name].hidden_with
+    return found
 
 
 def _count_bases(declaration: TableDeclaration, column: str) -> tuple[str, ...]:
@@ -287,17 +358,23 @@ def _count_bases(declaration: TableDeclaration, column: str) -> tuple[str, ...]:
 
 
 def _repeats_hidden(cells: _Cells, hidden: set[Position]) -> set[Position]:
-    """A repeated cell (a group total on every row of its group) is hidden wherever it shows."""
-    return {position for position, stands_for in cells.canonical.items() if stands_for in hidden}
+    """A repeated cell (a group total on every row of its group, a count another table shows)
+    is hidden wherever it shows."""
+    return {position for position in cells.canonical if cells.same(position) in hidden}
 
 
 def _repairs(cells: _Cells, hidden: set[Position], result: lp_audit.AuditResult) -> set[Position]:
     """For each unprotected cell, one more count to hide: the least informative shown count in
     a relation of that cell (fewest hidden cells first), else in a relation of a hidden cell
     linked to it, nearest first."""
-    ids = _ids(cells)
-    by_id = {cell_id: position for position, cell_id in ids.items()}
-    groups_of = cells.groups_by_position()
+    by_id = cells.__dict__.setdefault("_by_id", {cell_id: position for position, cell_id in _ids(cells).items()})
+    groups_of = cells.__dict__.setdefault("_groups_of", cells.groups_by_position())
+    for relation, positions in cells.__dict__.setdefault("_per_unit", list(_per_unit_relations(cells, _ids(cells)))):
+        # money = rate x count: the money's own sums are relations of the count too
+        link = SumGroup(positions[0], (positions[1],), "per unit")
+        for position in positions:
+            if link not in groups_of.setdefault(position, []):
+                groups_of[position].append(link)
     extra: set[Position] = set()
     for finding in result.unprotected:
         frontier, seen = [by_id.get(finding.cell_id)], set()
@@ -314,15 +391,20 @@ def _repairs(cells: _Cells, hidden: set[Position], result: lp_audit.AuditResult)
 
 def _best_in_groups(cells: _Cells, positions, groups_of, hidden: set[Position]) -> Position | None:
     best = None
-    for position in positions:
+    linked = [g.total for position in positions for g in groups_of.get(position, ()) if g.rule == "per unit"]
+    for position in [*positions, *linked]:
         for group in groups_of.get(position, ()):
             members = [group.total, *group.parts]
-            shown = [p for p in members if p not in hidden and cells.role(p) == COUNT
+            if group.rule == "per unit":
+                continue  # a link to follow, not a relation to hide a cell in
+            shown = [p for p in members if p not in hidden and cells.role(p) in (COUNT, MONEY_REVEALS_COUNT)
                      and isinstance(p[1], int) and cells.value(p) is not None]
             if not shown:
                 continue
-            choice = min(shown, key=lambda p: ((cells.value(p) or 0) == 0, cells.value(p) or 0))
-            rank = (sum(p in hidden for p in members), (cells.value(choice) or 0) == 0, cells.value(choice))
+            # money first (hiding it hides no count of people), then the smallest non-zero count
+            choice = min(shown, key=lambda p: (cells.role(p) == COUNT, (cells.value(p) or 0) == 0, cells.value(p) or 0))
+            rank = (cells.role(choice) == COUNT, sum(p in hidden for p in members),
+                    (cells.value(choice) or 0) == 0, cells.value(choice))
             if best is None or rank < best[0]:
                 best = (rank, choice)
     return best[1] if best else None
@@ -331,21 +413,34 @@ def _best_in_groups(cells: _Cells, positions, groups_of, hidden: set[Position]) 
 # ---------------------------------------------------------------------------------------------
 # the audit's view: cells and relations
 # ---------------------------------------------------------------------------------------------
-def audit_release(cells: _Cells, hidden: set[Position]) -> lp_audit.Release:
+def audit_release(cells: _Cells, hidden: set[Position]) -> lp_audit.AuditResult:
+    """The audit of every period's release (relations never cross periods), combined."""
+    return lp_audit.combine([audited for audited, _ in _audit_blocks(cells, hidden, {}).values()])
+
+
+def _audit_blocks(cells: _Cells, hidden: set[Position], previous: Mapping) -> dict:
+    """period -> (audit result, the hidden cells it saw); a period whose hidden cells have not
+    changed since `previous` keeps its result."""
+    out = {}
+    for period, (groups, per_unit) in cells.blocks().items():
+        positions = {p for g in groups for p in (g.total, *g.parts)} | {p for _, ps in per_unit for p in ps}
+        seen = frozenset(positions & hidden)
+        if period in previous and previous[period][1] == seen:
+            out[period] = previous[period]
+            continue
+        out[period] = (lp_audit.audit(_release_of(cells, hidden, groups, per_unit, positions),
+                                      cells.protection), seen)
+    return out
+
+
+def _release_of(cells: _Cells, hidden: set[Position], groups, per_unit, positions) -> lp_audit.Release:
     """Every cell in a relation, shown at its value or hidden, and the relations: the sums,
     and money = rate x count where a money column declares its per-unit rate."""
     ids = _ids(cells)
-    used: set[Position] = set()
-    relations = []
-    for group in cells.groups:
-        relations.append(lp_audit.Relation(ids[group.total], tuple(ids[p] for p in group.parts)))
-        used.update((group.total, *group.parts))
-    per_unit = _per_unit_relations(cells, ids)
-    for relation, positions in per_unit:
-        relations.append(relation)
-        used.update(positions)
+    relations = [lp_audit.Relation(ids[g.total], tuple(ids[p] for p in g.parts)) for g in groups]
+    relations += [relation for relation, _ in per_unit]
     audit_cells = []
-    for position in used:
+    for position in positions:
         role = cells.role(position)
         virtual = not isinstance(position[1], int)
         money = role == MONEY_REVEALS_COUNT
@@ -373,7 +468,7 @@ def _per_unit_relations(cells: _Cells, ids: Mapping[Position, str]):
                     continue
                 if abs(float(money) - float(rate) * float(count)) > 1e-6 * max(1.0, abs(float(money))):
                     continue  # rounded: not an equation a reader can solve exactly
-                positions = [(name, i, column), (name, i, counts[0])]
+                positions = [(name, i, column), cells.same((name, i, counts[0]))]
                 ids.setdefault(positions[0], _id(cells, positions[0]))
                 ids.setdefault(positions[1], _id(cells, positions[1]))
                 # money - rate x count = money - rate x count as published (rounding kept as a constant)
@@ -484,3 +579,91 @@ def audit_row(decision: Decision, audited_at: dt.datetime | None = None) -> pa.T
         "passed": result.passed,
         "audited_at": audited_at or dt.datetime.now(dt.timezone.utc),
     }])
+
+
+# ---------------------------------------------------------------------------------------------
+# the independent check of what was written
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WrittenReleaseAudit:
+    problems: tuple[str, ...]  # shown values that differ from gold, primary counts not hidden...
+    audit: lp_audit.AuditResult | None
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and self.audit is not None and self.audit.passed
+
+    def metadata(self) -> dict[str, object]:
+        found = dict(self.audit.metadata()) if self.audit else {}
+        found["problems"] = len(self.problems)
+        found["first_problems"] = "\n".join(self.problems[:10])
+        if self.audit is not None:
+            found["first_unprotected"] = "\n".join(str(f) for f in self.audit.unprotected[:10])
+        return found
+
+
+def audit_written_release(connection: duckdb.DuckDBPyConnection, declarations: Declarations | None = None,
+                          rules: DisclosureRules | None = None) -> WrittenReleaseAudit:
+    """Reads `external.*` back and checks it against gold on its own: every table is there with
+    gold's rows, a shown value equals gold's, every count the rules hide is hidden, every figure
+    built on a hidden count is hidden, and the LP audit over gold's relations passes."""
+    declarations = declarations or load_declarations()
+    rules = rules or load_rules()
+    gold = read_tables(connection, declarations)
+    released = read_tables(connection, declarations, schema=RELEASE_SCHEMA, names=tuple(gold))
+    problems: list[str] = [f"external.{name}: missing" for name in gold if name not in released]
+    hidden: set[Position] = set()
+    for name, table in gold.items():
+        if name in released:
+            found, table_hidden = _compare(table, released[name], declarations.tables[name], rules)
+            problems += found
+            hidden |= table_hidden
+    if problems:
+        return WrittenReleaseAudit(tuple(problems), None)
+    cells = _Cells.build(gold, declarations)
+    problems += [f"{position[0]} row {position[1]}, {position[2]}: hidden here but shown as {cells.same(position)[0]}.{position[2]}"
+                 for position in cells.canonical
+                 if isinstance(position[1], int) and (position in hidden) != (cells.same(position) in hidden)]
+    if problems:
+        return WrittenReleaseAudit(tuple(problems), None)
+    cells.protection = protection_of(rules)
+    result = audit_release(cells, {cells.same(p) for p in hidden})
+    return WrittenReleaseAudit((), result)
+
+
+def _compare(gold: TableRows, released: TableRows, declaration: TableDeclaration,
+             rules: DisclosureRules) -> tuple[list[str], set[Position]]:
+    name = gold.name
+    if len(gold.rows) != len(released.rows):
+        return [f"external.{name}: {len(released.rows)} rows, gold has {len(gold.rows)}"], set()
+    problems, hidden = [], set()
+    structure = declaration.structure
+    for i, (truth, shown) in enumerate(zip(gold.rows, released.rows)):
+        where = f"external.{name} row {coordinates(truth, structure)}"
+        if coordinates(truth, structure) != coordinates(shown, structure):
+            problems.append(f"{where}: rows are not gold's")
+            continue
+        for column in gold.columns:
+            role = declaration.roles.get(column)
+            is_hidden = role is not None and shown.get(column + FLAG_SUFFIX) == HIDDEN
+            if is_hidden:
+                hidden.add((name, i, column))
+                if shown.get(column) is not None:
+                    problems.append(f"{where}, {column}: flagged c but a value is shown")
+            elif shown.get(column) != truth.get(column):
+                problems.append(f"{where}, {column}: shown value differs from gold")
+            if role is not None and role.role == COUNT and rules.hides(_whole(_number(truth.get(column)))) and not is_hidden:
+                problems.append(f"{where}, {column}: a count the rules hide is shown")
+        for column, role in declaration.roles.items():
+            for other in role.hide_with:
+                if (name, i, other) in hidden and (name, i, column) not in hidden:
+                    problems.append(f"{where}, {column}: shown although {other} (hide_with) is hidden")
+            if role.role in FLAGGED_ROLES and role.role != COUNT and column in gold.columns:
+                bases = _count_bases(declaration, column)
+                if any((name, i, b) in hidden for b in bases) and (name, i, column) not in hidden:
+                    problems.append(f"{where}, {column}: shown although a count it is built on is hidden")
+    return problems, hidden
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -3,7 +3,9 @@
 Plain Python over positions and sum groups (relations.py); no table, report or SQL knowledge.
 Primary: counts the rules hide (1-4). Secondary: wherever a shown total and shown parts would
 give back a hidden cell, or a hidden total is the sum of shown parts, one more cell is hidden:
-the least informative one (the smallest non-zero count; a zero only when nothing else is left).
+the one that leaves the fewest other relations with a lone hidden cell (a cell that settles
+two relations at once first), then the smallest non-zero count (a zero only when nothing else
+is left). Chains the local rule cannot see are the audit's job (release.py repairs them).
 Every group is revisited whenever one of its cells becomes hidden, so a choice made for one
 table or level is seen by every other group the cell is in (the same cell in every table).
 """
@@ -30,10 +32,23 @@ def secondary_suppression(values: Mapping[Hashable, float | None], groups: Seque
             by_cell[part].append(index)
     pending = list(range(len(groups)))
     queued = set(pending)
+
+    def cost(cell: Hashable) -> int:
+        """Groups hiding this cell would leave with a lone hidden part, minus those it settles."""
+        total = 0
+        for other in by_cell[cell]:
+            group = groups[other]
+            hidden_parts = sum(p in hidden for p in group.parts)
+            if cell == group.total:  # a hidden total needs a hidden part
+                total += 1 if hidden_parts == 0 and group.parts else 0
+                continue
+            total += 1 if hidden_parts == 0 and group.total not in hidden else -1 if hidden_parts == 1 else 0
+        return total
+
     while pending:
         index = pending.pop()
         queued.discard(index)
-        chosen = _cell_to_hide(groups[index], values, hidden, hideable)
+        chosen = _cell_to_hide(groups[index], values, hidden, hideable, cost)
         if chosen is None:
             continue
         hidden.add(chosen)
@@ -46,26 +61,26 @@ def secondary_suppression(values: Mapping[Hashable, float | None], groups: Seque
     return hidden
 
 
-def _cell_to_hide(group: SumGroup, values: Mapping, hidden: set, hideable: Callable) -> Hashable | None:
-    """The one cell this group needs hidden next, or None when it gives nothing away.
-
-    A group with any hidden cell keeps at least two hidden parts: with one, a shown total gives
-    it back by subtraction, and a hidden total that is known another way (a level above, another
-    table) gives it back just the same. Two hidden parts of a known sum each range down to 0."""
+def _cell_to_hide(group: SumGroup, values: Mapping, hidden: set, hideable: Callable,
+                  cost: Callable) -> Hashable | None:
+    """The one cell this group needs hidden next, or None when it gives nothing away: a lone
+    hidden part (a shown total minus the shown parts gives it back), or a hidden total whose
+    parts are all shown (their sum gives it back)."""
     parts = [p for p in dict.fromkeys(group.parts) if p != group.total]
     hidden_parts = [p for p in parts if p in hidden]
     total_hidden = group.total in hidden
-    if len(hidden_parts) == 1 or (total_hidden and not hidden_parts and parts):
-        choice = _least_informative([p for p in parts if p not in hidden], values, hideable)
+    if (len(hidden_parts) == 1 and not total_hidden) or (total_hidden and not hidden_parts and parts):
+        choice = _least_informative([p for p in parts if p not in hidden], values, hideable, cost)
         if choice is not None:
             return choice
-        if not total_hidden and hidden_parts and hideable(group.total):
+        if not total_hidden and hideable(group.total):
             return group.total
     return None
 
 
-def _least_informative(candidates: Sequence, values: Mapping, hideable: Callable) -> Hashable | None:
-    """The smallest non-zero count that may be hidden, else a zero, else None."""
-    ranked = [((values.get(c) or 0) == 0, values.get(c) or 0, i, c)
+def _least_informative(candidates: Sequence, values: Mapping, hideable: Callable, cost: Callable) -> Hashable | None:
+    """The cell whose hiding costs least: the fewest other groups left with a lone hidden part
+    (most settled), then the smallest non-zero count, then a zero; None when none may be hidden."""
+    ranked = [(cost(c), (values.get(c) or 0) == 0, values.get(c) or 0, i, c)
               for i, c in enumerate(candidates) if hideable(c) and values.get(c) is not None]
-    return min(ranked, key=lambda r: r[:3])[3] if ranked else None
+    return min(ranked, key=lambda r: r[:4])[4] if ranked else None

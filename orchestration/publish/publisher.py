@@ -30,15 +30,13 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections import defaultdict
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping
 
 import duckdb
-import pyarrow as pa
 
 from orchestration.dbt_manifest import table_model_names
 from orchestration.settings import FileModes
-from orchestration.report.disclosure import CONFIDENTIAL, SMALLEST_SHOWN, suppress_linked
+from orchestration.disclosure.release import AUDIT_TABLE, SHAREABLE_TABLES
 
 PUBLISHED_FILE = "published.duckdb"
 CURRENT_LINK = "current"
@@ -55,7 +53,6 @@ META = "meta"
 STORAGE_VERSION = "v1.0.0"
 # BI drivers (ODBC, Power BI, Metabase) mishandle 128-bit integers.
 WIDE_INTEGER_TYPES = ("HUGEINT", "UHUGEINT")
-FLAG_SUFFIX = "_flag"
 
 # An external table: name in schema `external` -> builder(con, warehouse_catalog) returning a
 # SELECT statement, or anything DuckDB can scan (relation, Arrow table, DataFrame).
@@ -78,135 +75,23 @@ class PublishResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# Disclosure control for external tables
+# The release (external tables)
 # ---------------------------------------------------------------------------------------------
-# Rows of a table (dicts) -> groups of row indexes whose counts add up: (parts, total row or
-# None). Secondary suppression works over these (report.disclosure.suppress_linked).
-LinkedGroups = Callable[[list[dict]], Iterable[tuple[Sequence[int], int | None]]]
-HIDDEN_SUFFIX = "__hidden"
+def released(table: str) -> ExternalBuilder:
+    """Copy `external.<table>` as the disclosure engine wrote it into the warehouse (the
+    audited release, orchestration/disclosure/release.py): the publisher decides nothing."""
 
-
-@dataclass(frozen=True)
-class DisclosureRule:
-    """Which columns of a gold table count people, and which figures are built on them.
-
-    A count of 1-4 (disclosure.is_small) becomes NULL with ``<col>_flag`` = 'c'; a derived
-    figure (rate, vacancies...) is hidden the same way when any of its base counts is. With
-    ``linked`` (and the ``key`` that identifies a row), secondary suppression too: where a
-    shown total minus the shown parts would give back a hidden count, more cells are hidden
-    (the rules of the report, orchestration/report/disclosure.py)."""
-
-    counts: tuple[str, ...]
-    derived: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    key: tuple[str, ...] = ()
-    linked: LinkedGroups | None = None
-
-    def columns(self) -> set[str]:
-        return (set(self.counts) | set(self.derived) | set(self.key)
-                | {b for bases in self.derived.values() for b in bases})
-
-
-def _is_small_sql(column: str) -> str:
-    return f'(s."{column}" > 0 and s."{column}" < {SMALLEST_SHOWN})'
-
-
-def disclosure_controlled_select(columns: list[str], source: str, rule: DisclosureRule,
-                                 linked_hidden: str | None = None) -> str:
-    """SELECT over ``source`` with small counts (and figures built on them) hidden and flagged;
-    ``linked_hidden`` names a relation of ``rule.key`` and ``<count>__hidden`` flags for the
-    cells secondary suppression hides as well."""
-    missing = rule.columns() - set(columns)
-    if missing:
-        raise PublishError(f"{source} lacks columns its disclosure rule names: {sorted(missing)}")
-
-    def hidden(base: str) -> str:
-        if linked_hidden is None:
-            return _is_small_sql(base)
-        return f'({_is_small_sql(base)} or coalesce(h."{base}{HIDDEN_SUFFIX}", false))'
-
-    expressions = []
-    for column in columns:
-        bases = (column,) if column in rule.counts else rule.derived.get(column)
-        if not bases:
-            expressions.append(f's."{column}"')
-            continue
-        condition = " or ".join(hidden(base) for base in bases)
-        expressions.append(f'case when {condition} then null else s."{column}" end as "{column}"')
-        expressions.append(
-            f"case when {condition} then '{CONFIDENTIAL}' end as \"{column}{FLAG_SUFFIX}\"")
-    relation = f"{source} as s"
-    if linked_hidden is not None:
-        on = " and ".join(f's."{k}" is not distinct from h."{k}"' for k in rule.key)
-        relation += f" left join {linked_hidden} as h on {on}"
-    return f"select {', '.join(expressions)} from {relation}"
-
-
-def linked_hidden_cells(rows: list[dict], rule: DisclosureRule) -> pa.Table:
-    """``rule.key`` of every row with, per count, whether primary or secondary suppression
-    hides it."""
-    groups = list(rule.linked(rows)) if rule.linked else []
-    table = {k: [row[k] for row in rows] for k in rule.key}
-    for count in rule.counts:
-        hidden = suppress_linked({i: row[count] for i, row in enumerate(rows)}, groups)
-        table[f"{count}{HIDDEN_SUFFIX}"] = [i in hidden for i in range(len(rows))]
-    return pa.table(table)
-
-
-def disclosure_controlled(gold_table: str, rule: DisclosureRule) -> ExternalBuilder:
     def build(con: duckdb.DuckDBPyConnection, catalog: str) -> str:
-        columns = _columns(con, catalog, GOLD, gold_table)
-        if not columns:
-            raise PublishError(f"{GOLD}.{gold_table} is missing: cannot publish its external copy")
-        source = f'{catalog}.{GOLD}."{gold_table}"'
-        names = [name for name, _ in columns]
-        linked_hidden = None
-        if rule.linked is not None and not (rule.columns() - set(names)):
-            result = con.execute(f"select * from {source}")
-            header = [d[0] for d in result.description]
-            rows = [dict(zip(header, values)) for values in result.fetchall()]
-            linked_hidden = f"_hidden_{gold_table}"
-            con.register(linked_hidden, linked_hidden_cells(rows, rule))
-        return disclosure_controlled_select(names, source, rule, linked_hidden)
+        if not _columns(con, catalog, EXTERNAL, table):
+            raise PublishError(f"{EXTERNAL}.{table} is missing from the warehouse: the disclosure "
+                               "release has not been written, so nothing shareable can be published")
+        return f'select * from {catalog}.{EXTERNAL}."{table}"'
 
     return build
 
 
-def srp_places_groups(rows: list[dict]) -> list[tuple[list[int], int | None]]:
-    """How gold.srp_places adds up, per academic year: schools to their district, districts to
-    their area, areas to the county (for each phase and designation); designations to 'All'
-    (for each place and phase); phases to 'All' (for each place and designation)."""
-    index = {(r["level"], r["level_key"], r["academic_year"], r["phase"], r["designation"]): i
-             for i, r in enumerate(rows)}
-    counties = {r["level_key"] for r in rows if r["level"] == "county"}
-    county = next(iter(counties)) if len(counties) == 1 else None
-    parent_of = {"school": ("district", "district"), "district": ("area", "area"),
-                 "area": ("county", None)}
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
-        if r["level"] in parent_of:
-            level, column = parent_of[r["level"]]
-            parent = r[column] if column else county
-            groups[(level, parent, r["academic_year"], r["phase"], r["designation"])].append(i)
-        if r["designation"] != "All":
-            groups[(r["level"], r["level_key"], r["academic_year"], r["phase"], "All")].append(i)
-        if r["phase"] != "All":
-            groups[(r["level"], r["level_key"], r["academic_year"], "All", r["designation"])].append(i)
-    return [(parts, index.get(total)) for total, parts in groups.items()]
-
-
-SRP_PLACES_DISCLOSURE = DisclosureRule(
-    counts=("pupils_on_roll", "pupils_on_roll_returned", "assessment_places_returned"),
-    derived={
-        "occupancy_pct": ("pupils_on_roll",),
-        "vacancies": ("pupils_on_roll",),
-        "over_subscription": ("pupils_on_roll",),
-    },
-    key=("level", "level_key", "academic_year", "phase", "designation"),
-    linked=srp_places_groups,
-)
-
 DEFAULT_EXTERNAL_TABLES: dict[str, ExternalBuilder] = {
-    "srp_places": disclosure_controlled("srp_places", SRP_PLACES_DISCLOSURE),
+    table: released(table) for table in (*SHAREABLE_TABLES, AUDIT_TABLE)
 }
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.dbt_project import DBT_PROJECT
+from orchestration.defs.disclosure.assets import RELEASE
 from orchestration.publish import gold_model_names, publish
 from orchestration.resources import FoldersResource, WarehouseResource
 
@@ -12,11 +13,12 @@ from orchestration.resources import FoldersResource, WarehouseResource
 @dg.asset(
     key=dg.AssetKey(["publish", "published_gold"]),
     group_name="publish",
-    deps=[dg.AssetKey(["gold", name]) for name in gold_model_names(DBT_PROJECT.manifest_path)],
+    deps=[dg.AssetKey(["gold", name]) for name in gold_model_names(DBT_PROJECT.manifest_path)] + [RELEASE],
     kinds={"duckdb", "parquet"},
     description="Gold (and disclosure-controlled `external` copies) as a new read-only DuckDB "
     "file and Parquet files under the published folder; readers switch to it atomically "
-    "(docs/BI.md). A run whose gold checks fail never gets here, so never publishes.",
+    "(docs/BI.md). The external tables are the audited release: a run whose gold checks or "
+    "release audit fail never gets here, so the last good version stays published.",
 )
 def published_gold(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, folders: FoldersResource
