@@ -238,27 +238,36 @@ def test_no_identifiers_in_the_published_file(refreshed):
     assert_no_identifiers(published, refreshed["warehouse"])
 
 
-def test_published_srp_places_never_reveal_a_hidden_count_by_subtraction(refreshed):
-    """In external.srp_places no shown total has exactly one hidden part (schools in a
-    district, districts in an area, areas in the county, designations and phases in 'All')."""
-    from orchestration.publish.publisher import srp_places_groups
+def test_published_release_never_reveals_a_hidden_count(refreshed):
+    """Over the published file itself: every shareable gold table has its external copy, no
+    count of 1-4 shows, no relation has exactly one hidden cell beside a shown total, and the
+    LP audit finds no hidden count a reader could narrow to 1-4."""
+    from orchestration.disclosure.relations import TableRows, table_groups
+    from orchestration.disclosure.declarations import load_declarations
+    from orchestration.disclosure.release import SHAREABLE_TABLES, audit_written_release, read_tables
 
+    declarations = load_declarations()
     database = refreshed["root"] / "published" / "published.duckdb"
     with duckdb.connect(str(database), read_only=True) as con:
-        result = con.execute("select * from external.srp_places")
-        header = [d[0] for d in result.description]
-        rows = [dict(zip(header, values)) for values in result.fetchall()]
-    groups = srp_places_groups(rows)
-    assert len(groups) > 100
-    hidden_anywhere = 0
-    for count in ("pupils_on_roll", "pupils_on_roll_returned", "assessment_places_returned"):
-        flag = f"{count}_flag"
-        assert all(r[count] is None or not 0 < r[count] < 5 for r in rows)
-        hidden_anywhere += sum(r[flag] == "c" for r in rows)
-        for parts, total in groups:
-            if total is not None and rows[total][flag] is None and rows[total][count] is not None:
-                assert sum(rows[i][flag] == "c" for i in parts) != 1, (count, rows[total])
-    assert hidden_anywhere > 0  # the sample has small counts, so the rule was exercised
+        written = audit_written_release(con)
+        released = read_tables(con, declarations, schema="external")
+    assert sorted(released) == sorted(SHAREABLE_TABLES)
+    assert written.passed, written.metadata()
+    assert written.audit.cells_hidden > 1000 and written.audit.relations_checked > 10000
+    lone_hidden = hidden = 0
+    for name, table in released.items():
+        def is_hidden(position, rows=table.rows):
+            return rows[position[1]].get(f"{position[2]}_flag") == "c" if isinstance(position[1], int) else True
+        for group in table_groups(TableRows(name, table.columns, table.rows), declarations.tables[name]):
+            total_shown = not is_hidden(group.total)
+            lone_hidden += total_shown and sum(map(is_hidden, group.parts)) == 1
+        for row in table.rows:
+            for column, role in declarations.tables[name].roles.items():
+                if role.role == "count" and isinstance(row.get(column), (int, float)):
+                    assert not 0 < row[column] < 5, (name, column)
+                hidden += row.get(f"{column}_flag") == "c"
+    assert lone_hidden == 0
+    assert hidden > 1000  # the sample has small counts, so the rules were exercised
 
 
 def assert_no_identifiers(database: Path, warehouse: Path) -> None:

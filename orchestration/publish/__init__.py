@@ -2,7 +2,6 @@
 
 from orchestration.publish.publisher import (
     CURRENT_LINK,
-    DEFAULT_EXTERNAL_TABLES,
     PUBLISHED_FILE,
     PublishError,
     PublishResult,
@@ -15,7 +14,6 @@ from orchestration.publish.publisher import (
 
 __all__ = [
     "CURRENT_LINK",
-    "DEFAULT_EXTERNAL_TABLES",
     "PUBLISHED_FILE",
     "PublishError",
     "PublishResult",

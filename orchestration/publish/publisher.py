@@ -36,7 +36,6 @@ import duckdb
 
 from orchestration.dbt_manifest import table_model_names
 from orchestration.settings import FileModes
-from orchestration.disclosure.release import AUDIT_TABLE, SHAREABLE_TABLES
 
 PUBLISHED_FILE = "published.duckdb"
 CURRENT_LINK = "current"
@@ -90,9 +89,14 @@ def released(table: str) -> ExternalBuilder:
     return build
 
 
-DEFAULT_EXTERNAL_TABLES: dict[str, ExternalBuilder] = {
-    table: released(table) for table in (*SHAREABLE_TABLES, AUDIT_TABLE)
-}
+def _release_builders(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, ExternalBuilder]:
+    """Every table of the release in the warehouse; a warehouse with none cannot be published
+    (gold would go out without its shareable copies)."""
+    found = _table_names(con, catalog, EXTERNAL)
+    if not found:
+        raise PublishError(f"the warehouse has no {EXTERNAL} tables: the disclosure release has not "
+                           "been written (asset disclosure/release), so nothing is published")
+    return {table: released(table) for table in sorted(found)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,7 +115,7 @@ def publish(
     warehouse_path, published_dir = Path(warehouse_path), Path(published_dir)
     if not warehouse_path.is_file():
         raise PublishError(f"no warehouse at {warehouse_path}")
-    externals = DEFAULT_EXTERNAL_TABLES if external_tables is None else external_tables
+    externals = external_tables  # None: the release in the warehouse's external schema
     versions = published_dir / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
     with _exclusive_publisher(published_dir):
@@ -180,7 +184,7 @@ def _build_version(
     folder: Path,
     version: str,
     run_id: str | None,
-    externals: Mapping[str, ExternalBuilder],
+    externals: Mapping[str, ExternalBuilder] | None,
 ) -> dict[str, int]:
     folder.mkdir(parents=True)
     database = folder / PUBLISHED_FILE
@@ -197,6 +201,8 @@ def _build_version(
             con.execute(f"create schema pub.{schema}")
         for table in gold_tables:
             _create_table(con, GOLD, table, f'select * from wh.{GOLD}."{table}"')
+        if externals is None:
+            externals = _release_builders(con, "wh")
         for table, build in externals.items():
             _create_table(con, EXTERNAL, table, build(con, "wh"))
         con.execute("detach wh")
