@@ -291,7 +291,8 @@ def _hidden_with(cells: _Cells, hidden: set[Position]) -> set[Position]:
     for name, column, other in echoes:
         by_source.setdefault((name, other), []).append(column)
     return {(table, row, column) for table, row, source in hidden if isinstance(row, int)
-            for column in by_source.get((table, source), ())}
+            for column in by_source.get((table, source), ())
+            if cells.value((table, row, column)) is not None}  # nothing to hide in a NULL
 
 
 def protection_of(rules: DisclosureRules) -> lp_audit.Protection:
@@ -656,7 +657,7 @@ def _compare(gold: TableRows, released: TableRows, declaration: TableDeclaration
                 problems.append(f"{where}, {column}: a count the rules hide is shown")
         for column, role in declaration.roles.items():
             for other in role.hide_with:
-                if (name, i, other) in hidden and (name, i, column) not in hidden:
+                if (name, i, other) in hidden and (name, i, column) not in hidden and truth.get(column) is not None:
                     problems.append(f"{where}, {column}: shown although {other} (hide_with) is hidden")
             if role.role in FLAGGED_ROLES and role.role != COUNT and column in gold.columns:
                 bases = _count_bases(declaration, column)
