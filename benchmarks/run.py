@@ -55,7 +55,7 @@ TARGETS = [
     ("full_refresh_s", 1, 60), ("nochange_refresh_s", 1, 20), ("peak_rss_mb", 1, 2048),
     ("full_refresh_s", 25, 600), ("peak_rss_mb", 25, 6144), ("ratio_to_lower_bound", 25, 1.5),
     ("storage_growth_unchanged_night_pct", None, 1.0), ("bi_query_p95_ms", None, 50),
-    ("returns_limits_overhead_pct", 1, 5.0),
+    ("returns_limits_overhead_pct", 1, 5.0), ("disclosure_audit_s", 1, 30), ("disclosure_audit_s", 25, 300),
 ]
 
 
@@ -112,6 +112,10 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
     returns = step("returns_ingest", [PYTHON, str(REPO_ROOT / "benchmarks/bench_returns_ingest.py"),
                                       "--landing", str(land), "--repeats", "3" if scale <= 1 else "1"])
     returns_detail = _last_json_line(returns.log) if returns.ok else None
+    # The disclosure release on the full refresh's warehouse: the engine, then the audit.
+    disclosure = step("disclosure", [PYTHON, str(REPO_ROOT / "benchmarks/bench_disclosure_release.py"),
+                                     "--warehouse", str(folder / "warehouse.duckdb")])
+    disclosure_detail = _last_json_line(disclosure.log) if disclosure.ok else None
     nochange = refresh("nochange")
     nochange_outbox = outbox("nochange")
 
@@ -157,6 +161,9 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
         "returns_ingest_s_after": (returns_detail or {}).get("returns_ingest_s_after"),
         "returns_limits_overhead_pct": (returns_detail or {}).get("overhead_pct"),
         "returns_ingest": returns_detail,
+        "disclosure_audit_s": (disclosure_detail or {}).get("disclosure_audit_s"),
+        "disclosure_release_s": (disclosure_detail or {}).get("release_s"),
+        "disclosure": disclosure_detail,
         "storage_growth_unchanged_night_pct": round(100 * growth / night_bytes, 3),
         "storage_growth_unchanged_night_bytes": round(growth),
         "storage_growth_used_blocks_pct": round(100 * used_growth / night_bytes, 3),
@@ -271,6 +278,7 @@ ROWS = [
     ("storage growth / unchanged night (%)", "storage_growth_unchanged_night_pct"),
     ("  same, used blocks only (%)", "storage_growth_used_blocks_pct"),
     ("BI query p50 (ms)", "bi_query_p50_ms"), ("BI query p95 (ms)", "bi_query_p95_ms"),
+    ("disclosure release, engine (s)", "disclosure_release_s"), ("disclosure audit (s)", "disclosure_audit_s"),
 ]
 
 
