@@ -99,6 +99,8 @@ def test_a_base_without_a_declaration_fails_the_whole_load(manifest, tmp_path):
     with pytest.raises(DeclarationError) as raised:
         load_declarations(copy)
     assert raised.value.problems == [
+        "srp_places.pupils_on_roll_returned: hide_with 'pupils_on_roll': belongs to role count and names a "
+        "count column of the table",
         "srp_places.occupancy_pct: base 'pupils_on_roll' has no disclosure role",
         "srp_places.vacancies: base 'pupils_on_roll' has no disclosure role",
         "srp_places.over_subscription: base 'pupils_on_roll' has no disclosure role",
@@ -276,3 +278,20 @@ def test_an_all_row_that_does_not_add_up_is_caught(manifest, places_copy):
         [(f"{category} 'All' = sum of its parts at level county", "vacancies", "Kent", 2)
          for category in ("phase", "designation") for _year in years]
     )
+
+
+@pytest.mark.parametrize(("key", "value", "problem"), [
+    ("same_as", "srp_places.commissioned_places", "same_as 'srp_places.commissioned_places' is not a count column"),
+    ("same_as", "no_such_table.pupils_on_roll", "same_as 'no_such_table.pupils_on_roll' is not a count column"),
+    ("hide_with", ["school_name"], "hide_with 'school_name': belongs to role count"),
+])
+def test_same_as_and_hide_with_must_name_counts(manifest, tmp_path, key, value, problem):
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    column = data["nodes"]["model.send_data_platform.srp_travel"]["columns"]["pupils_on_roll"]
+    column["config"]["meta"]["disclosure"][key] = value
+    column["meta"].pop("disclosure", None)
+    copy = tmp_path / "manifest.json"
+    copy.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(DeclarationError) as raised:
+        load_declarations(copy)
+    assert [p for p in raised.value.problems if problem in p] != [], raised.value.problems

@@ -237,20 +237,23 @@ def load_declarations(manifest_path: Path = MANIFEST_PATH, schema: str = GOLD) -
         problems += found
         if not found:
             tables[name] = table_declaration(name, table_meta, column_metas, list(node["columns"]))
-    problems += same_as_problems(tables)
+    problems += same_as_problems(tables, invalid=set(nodes) - set(tables))
     if problems:
         raise DeclarationError(problems)
     return Declarations(tables)
 
 
-def same_as_problems(tables: Mapping[str, TableDeclaration]) -> list[str]:
-    """A `same_as` must name a count column of another declared gold table."""
+def same_as_problems(tables: Mapping[str, TableDeclaration], invalid: Iterable[str] = ()) -> list[str]:
+    """A `same_as` must name a count column of another declared gold table (one whose own
+    declarations failed is reported on its own)."""
     problems = []
     for name, table in tables.items():
         for column, role in table.roles.items():
             if role.same_as is None:
                 continue
             other, _, other_column = role.same_as.partition(".")
+            if other in invalid:
+                continue
             target = tables.get(other)
             if other == name or target is None or getattr(target.roles.get(other_column), "role", None) != COUNT:
                 problems.append(f"{name}.{column}: same_as {role.same_as!r} is not a count column of another gold table")
