@@ -45,7 +45,7 @@ def place(level, key, pupils, *, phase="Primary", designation="ASD", places=10, 
         "srp_count": 1, "commissioned_places": places, "pupils_on_roll": pupils,
         "pupils_on_roll_returned": pupils if returned is None else returned,
         "assessment_places_returned": assessment,
-        "occupancy_pct": None if pupils is None else round(100.0 * pupils / places, 1),
+        "occupancy_pct": None if pupils is None or not places else round(100.0 * pupils / places, 1),
         "vacancies": max(places - (pupils or 0), 0), "over_subscription": max((pupils or 0) - places, 0),
     }
 
@@ -208,3 +208,20 @@ def test_decisions_are_the_same_on_every_run(warehouse):
     tables = read_tables(warehouse, DECLARATIONS)
     first = decide_release(tables, DECLARATIONS, load_rules()).hidden
     assert decide_release(tables, DECLARATIONS, load_rules()).hidden == first
+
+
+def test_a_school_total_never_leaves_one_designation_hidden(warehouse):
+    """Reader-found leak on the Dover pack: the school total (39) minus ASD (28) and SLCN (10)
+    left The River School's 'unknown' designation at 1 pupil."""
+    srps = [place("school", "3001", n, phase="Secondary", designation=designation, places=p)
+            for designation, n, p in (("ASD", 28, 22), ("SLCN", 10, 19), ("unknown", 1, 0))]
+    gold_table(warehouse, "srp_places", srps)
+    gold_table(warehouse, "srp_kpis", [{"level": "school", "level_key": "3001", "academic_year": YEAR,
+                                        "district": "Dover", "area": "East Kent", "urn": "3001",
+                                        "commissioned_places": 41, "pupils_on_roll": 39}])
+    write_release(warehouse)
+    flags = dict(warehouse.execute("select designation, pupils_on_roll_flag from external.srp_places").fetchall())
+    total_flag = warehouse.execute("select pupils_on_roll_flag from external.srp_kpis").fetchone()[0]
+    hidden = [d for d, flag in flags.items() if flag == "c"]
+    assert "unknown" in hidden and (len(hidden) >= 2 or total_flag == "c")
+    assert audit_written_release(warehouse).passed
