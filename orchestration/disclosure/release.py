@@ -402,10 +402,14 @@ def _best_in_groups(cells: _Cells, positions, groups_of, hidden: set[Position]) 
                      and isinstance(p[1], int) and cells.value(p) is not None]
             if not shown:
                 continue
-            # money first (hiding it hides no count of people), then the smallest non-zero count
-            choice = min(shown, key=lambda p: (cells.role(p) == COUNT, (cells.value(p) or 0) == 0, cells.value(p) or 0))
-            rank = (cells.role(choice) == COUNT, sum(p in hidden for p in members),
-                    (cells.value(choice) or 0) == 0, cells.value(choice))
+            # money first (hiding it hides no count of people), then the cell in the fewest
+            # relations (hiding it disturbs the fewest others), then the smallest non-zero count
+            def cost(p: Position) -> tuple:
+                return (cells.role(p) == COUNT, len(groups_of.get(p, ())), (cells.value(p) or 0) == 0,
+                        cells.value(p) or 0)
+
+            choice = min(shown, key=cost)
+            rank = (cost(choice)[0], sum(p in hidden for p in members), *cost(choice)[1:])
             if best is None or rank < best[0]:
                 best = (rank, choice)
     return best[1] if best else None

@@ -69,7 +69,10 @@ def _cell_to_hide(group: SumGroup, values: Mapping, hidden: set, hideable: Calla
     parts = [p for p in dict.fromkeys(group.parts) if p != group.total]
     hidden_parts = [p for p in parts if p in hidden]
     total_hidden = group.total in hidden
-    if (len(hidden_parts) == 1 and not total_hidden) or (total_hidden and not hidden_parts and parts):
+    # within a row the parts are other columns of the same people (known + unknown distance =
+    # pupils): a hidden total keeps two hidden parts, or the one part is the total in disguise
+    wanted = min(2, len(parts)) if group.rule.startswith("row sum") else min(1, len(parts))
+    if (len(hidden_parts) == 1 and not total_hidden) or (total_hidden and len(hidden_parts) < wanted):
         choice = _least_informative([p for p in parts if p not in hidden], values, hideable, cost)
         if choice is not None:
             return choice
