@@ -13,7 +13,7 @@
     the extract date): the years for which "on roll on census day" can be counted. -#}
 {#- The date of the latest Synergy extract loaded: what the warehouse knows up to. -#}
 {% macro latest_synergy_extract() -%}
-    select max(extract_date) from {{ source('bronze', 'synergy_extracts') }} where status = 'loaded'
+    select max(extract_date) from {{ ref('stg_synergy__extracts') }}
 {%- endmacro %}
 
 {% macro census_years_covered() -%}

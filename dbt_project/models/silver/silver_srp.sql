@@ -16,5 +16,5 @@ select
     coalesce(e.district, 'Unknown') as district,
     coalesce(e.area, 'Unknown') as area,
     count(*) over (partition by r.urn, r.academic_year) as designations_at_school
-from {{ ref('stg_srp_register') }} as r
+from {{ ref('stg_srp__register') }} as r
 left join {{ ref('silver_establishment') }} as e on r.urn = e.urn

@@ -1,58 +1,36 @@
 -- What the council knew on each night: the Synergy case load as each loaded extract held it,
 -- reconstructed from the validity ranges of the bronze row versions (no copy per night).
 with extracts as (
-    select extract_date
-    from {{ source('bronze', 'synergy_extracts') }}
-    where status = 'loaded'
+    select extract_date from {{ ref('stg_synergy__extracts') }}
 ),
 
-{#- row counts of whole files as each extract held them -#}
-{% set counted = [('persons', 'synergy_person'), ('requests', 'synergy_request'),
-                  ('annual_reviews', 'synergy_annual_review')] %}
-{% for measure, table in counted %}
-{{ measure }} as (
-    select e.extract_date, count(*) as {{ measure }}
-    from extracts as e
-    inner join {{ source('bronze', table) }} as t on {{ synergy_as_of('t', 'e.extract_date') }}
-    group by e.extract_date
-),
-
-{% endfor %}
-plans as (
+counts as (
     select
         e.extract_date,
-        count(*) as plans,
-        sum(case when {{ on_roll_at(parse_date('p.start_date'), parse_date('p.cease_date'), 'e.extract_date') }}
-            then 1 else 0 end) as active_plans
+        v.entity,
+        count(*) as rows_held,
+        sum(case when {{ on_roll_at('v.start_date', 'v.end_date', 'e.extract_date') }}
+            then 1 else 0 end) as active,
+        sum(case when v.is_resourced_provision
+                  and {{ on_roll_at('v.start_date', 'v.end_date', 'e.extract_date') }}
+            then 1 else 0 end) as srp_on_roll
     from extracts as e
-    inner join {{ source('bronze', 'synergy_named_plan') }} as p on {{ synergy_as_of('p', 'e.extract_date') }}
-    group by e.extract_date
-),
-
-placements as (
-    select
-        e.extract_date,
-        count(*) as placements,
-        sum(case when {{ parse_flag('p.resourced_provision_indicator') }}
-                  and {{ on_roll_at(parse_date('p.entry_date'), parse_date('p.leaving_date'), 'e.extract_date') }}
-            then 1 else 0 end) as srp_placements_on_roll
-    from extracts as e
-    inner join {{ source('bronze', 'synergy_placement') }} as p on {{ synergy_as_of('p', 'e.extract_date') }}
-    group by e.extract_date
+    inner join {{ ref('stg_synergy__row_versions') }} as v on {{ synergy_as_of('v', 'e.extract_date') }}
+    group by e.extract_date, v.entity
 )
 
+{% set measures = [('persons', 'person', 'rows_held'), ('plans', 'named_plan', 'rows_held'),
+                   ('active_plans', 'named_plan', 'active'),
+                   ('placements', 'placement', 'rows_held'),
+                   ('srp_placements_on_roll', 'placement', 'srp_on_roll'),
+                   ('requests', 'request', 'rows_held'),
+                   ('annual_reviews', 'annual_review', 'rows_held')] %}
 select
     e.extract_date,
-    cast(coalesce(p.persons, 0) as {{ dbt.type_int() }}) as persons,
-    cast(coalesce(pl.plans, 0) as {{ dbt.type_int() }}) as plans,
-    cast(coalesce(pl.active_plans, 0) as {{ dbt.type_int() }}) as active_plans,
-    cast(coalesce(pm.placements, 0) as {{ dbt.type_int() }}) as placements,
-    cast(coalesce(pm.srp_placements_on_roll, 0) as {{ dbt.type_int() }}) as srp_placements_on_roll,
-    cast(coalesce(r.requests, 0) as {{ dbt.type_int() }}) as requests,
-    cast(coalesce(v.annual_reviews, 0) as {{ dbt.type_int() }}) as annual_reviews
+    {%- for measure, entity, column in measures %}
+    cast(coalesce(sum(case when c.entity = '{{ entity }}' then c.{{ column }} end), 0)
+        as {{ dbt.type_int() }}) as {{ measure }}{{ ',' if not loop.last }}
+    {%- endfor %}
 from extracts as e
-left join persons as p on e.extract_date = p.extract_date
-left join plans as pl on e.extract_date = pl.extract_date
-left join placements as pm on e.extract_date = pm.extract_date
-left join requests as r on e.extract_date = r.extract_date
-left join annual_reviews as v on e.extract_date = v.extract_date
+left join counts as c on e.extract_date = c.extract_date
+group by e.extract_date

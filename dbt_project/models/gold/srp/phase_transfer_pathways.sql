@@ -24,7 +24,7 @@ transfer_years as (
 ),
 
 srp_pupils as (
-    select * from {{ ref('srp_census_pupil_phases') }}
+    select * from {{ ref('int_srp_census_pupil_phases') }}
 ),
 
 -- Year 6 pupils in a primary SRP on census day of Y: one row per pupil (main placement first)

@@ -25,7 +25,7 @@ forecast_years as (
 cohort as (
     select f.academic_year, p.home_area as area, p.home_district as district, p.designation,
            count(distinct p.person_key) as primary_srp_pupils
-    from {{ ref('srp_census_pupil_phases') }} as p
+    from {{ ref('int_srp_census_pupil_phases') }} as p
     inner join base_year as b on p.academic_year_start = b.academic_year_start
     inner join forecast_years as f on f.years_ahead = 7 - p.nc_year
     where p.srp_phase = 'Primary' and p.nc_year between 2 and 6

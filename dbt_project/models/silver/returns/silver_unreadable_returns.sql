@@ -4,10 +4,9 @@
 -- ref_return_quarantine_rules), never the reader's message: that can quote what the workbook
 -- holds (bronze.load_errors keeps it).
 with rules as (
-    select source_file, sha256, min(rule) as rule
-    from {{ source('bronze', 'load_errors') }}
-    where source = 'school_returns' and severity = 'error'
-    group by source_file, sha256
+    select source_file, submission_id, min(rule) as rule
+    from {{ ref('stg_returns__load_errors') }}
+    group by source_file, submission_id
 )
 
 select
@@ -18,6 +17,6 @@ select
     coalesce(q.problem, 'the workbook could not be read as an SRP return') as reason,
     s.received_at
 from {{ ref('silver_return_submission') }} as s
-left join rules as r on s.source_file = r.source_file and s.submission_id = r.sha256
+left join rules as r on s.source_file = r.source_file and s.submission_id = r.submission_id
 left join {{ ref('ref_return_quarantine_rules') }} as q on q.rule = r.rule
 where s.status = 'quarantined'

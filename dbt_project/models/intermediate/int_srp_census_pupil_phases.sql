@@ -1,4 +1,3 @@
-{{ config(materialized='ephemeral') }}
 -- SRP pupils on census day (silver_srp_census_pupils) with the phase of their SRP: the register
 -- row of their designation, else the school's phase (a designation the register does not list).
 with register as (
