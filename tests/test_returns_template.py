@@ -91,7 +91,7 @@ def validations_by_range(ws) -> dict[str, object]:
 def test_drop_downs_for_coded_pupil_fields(workbook):
     validations = validations_by_range(workbook[layout.PUPILS])
     expected = {
-        f"B4:B{LAST_PUPIL_ROW}": "Lists!$D$2:$D$16",  # NC year 0-14
+        f"B4:B{LAST_PUPIL_ROW}": "Lists!$D$2:$D$17",  # NC year R, 0-14
         f"C4:C{LAST_PUPIL_ROW}": "Lists!$A$2:$A$14",  # designation
         f"F4:F{LAST_PUPIL_ROW}": "Lists!$B$2:$B$7",  # destination
         f"J4:J{LAST_PUPIL_ROW}": "Lists!$C$2:$C$3",  # Y/N

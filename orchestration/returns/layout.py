@@ -58,11 +58,12 @@ EXCEL_ERRORS = frozenset({
 
 YES_NO = ("Y", "N")
 NC_YEARS = tuple(range(0, 15))  # 0 = Reception, 12-14 = post-16
+RECEPTION = "R"  # what schools write for Reception: the same as NC year 0
 CODE_LISTS: dict[str, tuple] = {
     "designation": SEN_TYPE_CODES,
     "destination": RETURN_DESTINATION_CODES,
     "yes_no": YES_NO,
-    "nc_year": NC_YEARS,
+    "nc_year": (RECEPTION, *NC_YEARS),  # the drop-down offers R as well as 0 for Reception
 }
 DESIGNATION_NAMES = {
     "SPLD": "Specific learning difficulty",

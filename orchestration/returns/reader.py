@@ -423,7 +423,7 @@ def _parse_number(column: Column, raw, text: str):
 
 
 def _parse_nc_year(column: Column, raw, text: str):
-    if text.upper() == "R":
+    if text.upper() == layout.RECEPTION:
         return 0, None
     number = _to_number(raw, text)
     if number is None or not number.is_integer():
