@@ -120,9 +120,6 @@ def test_main_placement_on_census_day_of_each_holder(warehouse):
     }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 14 item 3: an SRP placement under a plan not active on census day (not yet started, "
-    "or ceased on or before it) still counts on roll"))
 def test_srp_pupils_need_a_plan_active_on_census_day(warehouse):
     # P2: plans started the day before (27) and on census day (28), ceasing the day after (32)
     assert srp_pupils_on_roll(warehouse, P2) == {Y23: 0, Y24: 3}

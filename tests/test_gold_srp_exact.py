@@ -105,7 +105,9 @@ def test_phase_transfer_pathways(warehouse):
 
 
 # ---------------------------------------------------------------------------------------
-# srp_travel (school = URN; district = the school's). Child 6 has no coordinates.
+# srp_travel: school rows per SRP (school = URN, the school's geography); district, area and
+# county rows group the pupils by where they LIVE (home district and area). Child 6 has no
+# coordinates.
 # ---------------------------------------------------------------------------------------
 TRAVEL_MEASURES = (
     "pupils_on_roll", "pupils_with_known_distance", "mean_distance_km", "median_distance_km",
@@ -117,30 +119,45 @@ T23_P1 = (7, 6, 8.5, 7.5, 16.5, 3, 0.4286, 1, 0.1429)
 T23_P2 = (2, 2, 4.0, 4.0, 4.8, 0, 0.0, 0, 0.0)
 T23_S1_ASD = (1, 1, 4.0, 4.0, 4.0, 0, 0.0, 0, 0.0)
 T23_S1_SLCN = (1, 1, 25.0, 25.0, 25.0, 1, 1.0, 0, 0.0)
-T23_ASHFORD_ASD = (8, 7, 7.86, 5.0, 15.8, 3, 0.375, 1, 0.125)
-T23_ASHFORD_ALL = (9, 8, 10.0, 7.5, 21.5, 4, 0.4444, 1, 0.1111)
+# by home: Ashford children 1 (2), 2 (5), 7 (4), 9 (10), 11 (1), all at Ashford schools;
+# Dover children 3 (13), 6 (unknown), 12 (20), all at P1 in Ashford; Maidstone children 4 (3)
+# and 5 (5) at P2, 8 (25) at S1 in Ashford
+T23_HOME_ASHFORD = (5, 5, 4.4, 4.0, 8.0, 0, 0.0, 0, 0.0)
+T23_HOME_DOVER = (3, 2, 16.5, 16.5, 19.3, 3, 1.0, 1, 0.3333)
+T23_HOME_MAIDSTONE_ALL = (3, 3, 11.0, 5.0, 21.0, 1, 0.3333, 0, 0.0)
+T23_SOUTH_KENT = (8, 7, 7.86, 5.0, 15.8, 3, 0.375, 1, 0.125)  # [1, 2, 4, 5, 10, 13, 20] + 6
 # 2024/25: P1 [1, 10, 20]; P2 [1]; S1 ASD [4, 8]; S1 SLCN [13, 25]
 T24_P1 = (3, 3, 10.33, 10.0, 18.0, 1, 0.3333, 0, 0.0)
 T24_P2 = (1, 1, 1.0, 1.0, 1.0, 0, 0.0, 0, 0.0)
 T24_S1_ASD = (2, 2, 6.0, 6.0, 7.6, 0, 0.0, 0, 0.0)
 T24_S1_SLCN = (2, 2, 19.0, 19.0, 23.8, 2, 1.0, 0, 0.0)
-T24_ASHFORD_ASD = (5, 5, 8.6, 8.0, 16.0, 1, 0.2, 0, 0.0)
-T24_ASHFORD_ALL = (7, 7, 11.57, 10.0, 22.0, 3, 0.4286, 0, 0.0)
+# by home: Ashford 1 (8), 7 (4), 9 (10), 11 (1), all ASD at Ashford schools; Dover 12 (20, ASD
+# at P1) and 3 (13, SLCN at S1); Maidstone 10 (1, ASD at P2) and 8 (25, SLCN at S1)
+T24_HOME_ASHFORD = (4, 4, 5.75, 6.0, 9.4, 0, 0.0, 0, 0.0)
+T24_HOME_DOVER_ASD = (1, 1, 20.0, 20.0, 20.0, 1, 1.0, 0, 0.0)
+T24_HOME_DOVER_SLCN = (1, 1, 13.0, 13.0, 13.0, 1, 1.0, 0, 0.0)
+T24_HOME_DOVER_ALL = (2, 2, 16.5, 16.5, 19.3, 2, 1.0, 0, 0.0)
+T24_HOME_MAIDSTONE_SLCN = (1, 1, 25.0, 25.0, 25.0, 1, 1.0, 0, 0.0)
+T24_HOME_MAIDSTONE_ALL = (2, 2, 13.0, 13.0, 22.6, 1, 0.5, 0, 0.0)
+T24_SOUTH_KENT_ASD = (5, 5, 8.6, 8.0, 16.0, 1, 0.2, 0, 0.0)  # [1, 4, 8, 10, 20]
+T24_SOUTH_KENT_ALL = (6, 6, 9.33, 9.0, 16.5, 2, 0.3333, 0, 0.0)  # [1, 4, 8, 10, 13, 20]
 EXPECTED_TRAVEL = {
     ("school", P1, Y23, "ASD"): T23_P1,
     ("school", P2, Y23, "ASD"): T23_P2,
     ("school", S1, Y23, "ASD"): T23_S1_ASD,
     ("school", S1, Y23, "SLCN"): T23_S1_SLCN,
-    ("district", "Ashford", Y23, "ASD"): T23_ASHFORD_ASD,
-    ("district", "Ashford", Y23, "SLCN"): T23_S1_SLCN,
-    ("district", "Ashford", Y23, "All"): T23_ASHFORD_ALL,
+    ("district", "Ashford", Y23, "ASD"): T23_HOME_ASHFORD,
+    ("district", "Ashford", Y23, "All"): T23_HOME_ASHFORD,
+    ("district", "Dover", Y23, "ASD"): T23_HOME_DOVER,
+    ("district", "Dover", Y23, "All"): T23_HOME_DOVER,
     ("district", "Maidstone", Y23, "ASD"): T23_P2,
-    ("district", "Maidstone", Y23, "All"): T23_P2,
-    ("area", "South Kent", Y23, "ASD"): T23_ASHFORD_ASD,
-    ("area", "South Kent", Y23, "SLCN"): T23_S1_SLCN,
-    ("area", "South Kent", Y23, "All"): T23_ASHFORD_ALL,
+    ("district", "Maidstone", Y23, "SLCN"): T23_S1_SLCN,
+    ("district", "Maidstone", Y23, "All"): T23_HOME_MAIDSTONE_ALL,
+    ("area", "South Kent", Y23, "ASD"): T23_SOUTH_KENT,
+    ("area", "South Kent", Y23, "All"): T23_SOUTH_KENT,
     ("area", "West Kent", Y23, "ASD"): T23_P2,
-    ("area", "West Kent", Y23, "All"): T23_P2,
+    ("area", "West Kent", Y23, "SLCN"): T23_S1_SLCN,
+    ("area", "West Kent", Y23, "All"): T23_HOME_MAIDSTONE_ALL,
     # [1, 2, 3, 4, 5, 5, 10, 13, 20] and child 6
     ("county", "Kent", Y23, "ASD"): (10, 9, 7.0, 5.0, 14.4, 3, 0.3, 1, 0.1),
     ("county", "Kent", Y23, "SLCN"): T23_S1_SLCN,
@@ -149,16 +166,20 @@ EXPECTED_TRAVEL = {
     ("school", P2, Y24, "ASD"): T24_P2,
     ("school", S1, Y24, "ASD"): T24_S1_ASD,
     ("school", S1, Y24, "SLCN"): T24_S1_SLCN,
-    ("district", "Ashford", Y24, "ASD"): T24_ASHFORD_ASD,
-    ("district", "Ashford", Y24, "SLCN"): T24_S1_SLCN,
-    ("district", "Ashford", Y24, "All"): T24_ASHFORD_ALL,
+    ("district", "Ashford", Y24, "ASD"): T24_HOME_ASHFORD,
+    ("district", "Ashford", Y24, "All"): T24_HOME_ASHFORD,
+    ("district", "Dover", Y24, "ASD"): T24_HOME_DOVER_ASD,
+    ("district", "Dover", Y24, "SLCN"): T24_HOME_DOVER_SLCN,
+    ("district", "Dover", Y24, "All"): T24_HOME_DOVER_ALL,
     ("district", "Maidstone", Y24, "ASD"): T24_P2,
-    ("district", "Maidstone", Y24, "All"): T24_P2,
-    ("area", "South Kent", Y24, "ASD"): T24_ASHFORD_ASD,
-    ("area", "South Kent", Y24, "SLCN"): T24_S1_SLCN,
-    ("area", "South Kent", Y24, "All"): T24_ASHFORD_ALL,
+    ("district", "Maidstone", Y24, "SLCN"): T24_HOME_MAIDSTONE_SLCN,
+    ("district", "Maidstone", Y24, "All"): T24_HOME_MAIDSTONE_ALL,
+    ("area", "South Kent", Y24, "ASD"): T24_SOUTH_KENT_ASD,
+    ("area", "South Kent", Y24, "SLCN"): T24_HOME_DOVER_SLCN,
+    ("area", "South Kent", Y24, "All"): T24_SOUTH_KENT_ALL,
     ("area", "West Kent", Y24, "ASD"): T24_P2,
-    ("area", "West Kent", Y24, "All"): T24_P2,
+    ("area", "West Kent", Y24, "SLCN"): T24_HOME_MAIDSTONE_SLCN,
+    ("area", "West Kent", Y24, "All"): T24_HOME_MAIDSTONE_ALL,
     ("county", "Kent", Y24, "ASD"): (6, 6, 7.33, 6.0, 15.0, 1, 0.1667, 0, 0.0),
     ("county", "Kent", Y24, "SLCN"): T24_S1_SLCN,
     ("county", "Kent", Y24, "All"): (8, 8, 10.25, 9.0, 21.5, 3, 0.375, 0, 0.0),

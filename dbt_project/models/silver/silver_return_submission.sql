@@ -1,7 +1,9 @@
 -- One row per school return workbook received (a workbook outside a year folder too, with no
 -- year). The latest valid return for a school and year (latest date completed, then latest
--- received) is current; every other return for that school and year received no later than it
--- (valid or not) is superseded by it.
+-- received) is current; every other VALID return for that school and year is superseded by it
+-- (a valid return replaced by a later one). A return not accepted (invalid or unreadable)
+-- received no later than the current return is replaced by it: flagged apart
+-- (is_replaced_not_accepted), never counted as superseded.
 -- A return is late when it was completed (or, with no date, received) after the deadline:
 -- var return_deadline_days_after_year_end days after 31 August.
 -- A workbook that gives no URN (unreadable, or its URN cell left blank) is the school's whose
@@ -96,8 +98,9 @@ select
     r.status,
     r.status = 'valid' as is_valid,
     coalesce(r.valid_rank = 1, false) as is_current,
-    coalesce(r.valid_rank is distinct from 1 and r.received_at <= c.current_received_at, false)
-        as is_superseded,
+    coalesce(r.valid_rank > 1, false) as is_superseded,
+    coalesce(r.valid_rank is null and r.received_at <= c.current_received_at, false)
+        as is_replaced_not_accepted,
     r.error_count,
     r.warning_count
 from ranked as r

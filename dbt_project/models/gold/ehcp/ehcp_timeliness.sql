@@ -13,11 +13,9 @@ with requests as (
 
 -- Every plan active on a census day (the person's newest): due a review when it started more
 -- than 12 months before census day; reviewed in time when its latest review meeting on or before
--- census day is no more than 12 months old.
+-- census day is within the 12 months before it (the day exactly 12 months before included).
 census_plans as (
-    select
-        c.plan_key, c.census_date, c.home_area, c.home_district, p.start_date,
-        cast({{ dbt.dateadd('month', -12, 'c.census_date') }} as date) as review_cutoff
+    select c.plan_key, c.census_date, c.home_area, c.home_district, p.start_date
     from {{ ref('silver_census_state') }} as c
     inner join {{ ref('silver_plan') }} as p on c.plan_key = p.plan_key
 ),
@@ -27,13 +25,15 @@ review_status as (
         cp.census_date,
         cp.home_area,
         cp.home_district,
-        case when cp.start_date < cp.review_cutoff then 1 else 0 end as is_review_due,
-        case when cp.start_date < cp.review_cutoff and max(r.review_meeting_date) >= cp.review_cutoff
+        case when {{ due_annual_review('cp.start_date', 'cp.census_date') }} then 1 else 0 end
+            as is_review_due,
+        case when {{ due_annual_review('cp.start_date', 'cp.census_date') }}
+            and {{ within_12_months_before('max(r.review_meeting_date)', 'cp.census_date') }}
             then 1 else 0 end as is_reviewed_within_12_months
     from census_plans as cp
     left join {{ ref('silver_annual_review') }} as r
         on cp.plan_key = r.plan_key and r.review_meeting_date <= cp.census_date
-    group by cp.plan_key, cp.census_date, cp.home_area, cp.home_district, cp.start_date, cp.review_cutoff
+    group by cp.plan_key, cp.census_date, cp.home_area, cp.home_district, cp.start_date
 ),
 
 -- One row per case-management event. Request and plan-issued events carry 0/1 flags for each

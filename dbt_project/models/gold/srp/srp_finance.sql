@@ -4,7 +4,8 @@
 -- The SRPs and their census-day pupils are gold.srp_places' school rows (one definition of
 -- pupils on roll): every commissioned SRP, plus a row for each designation pupils are placed
 -- under that the register does not list for the school ('unknown' included), which has no
--- places and no rates, so its pupils are on roll here but funded with nothing.
+-- places and no rates, so its pupils are on roll here but funded with nothing. Top-up is paid
+-- for pupils on roll only (an open placement under a ceased EHC plan is not on roll).
 {% set income = ['place_funding', 'top_up', 'other'] %}
 {% set spend = ['teaching_staff', 'support_staff', 'therapies', 'resources', 'training', 'other'] %}
 {% set return_items = [] %}
@@ -25,7 +26,8 @@ srps as (
     select academic_year, area, district, urn, school_name, srp_id, designation, srp_count,
            commissioned_places, pupils_on_roll
     from {{ ref('srp_places') }}
-    where level = 'school'
+    -- not a row that srp_places has only for SEN-unit pupils or data-quality findings
+    where level = 'school' and (srp_count > 0 or pupils_on_roll > 0)
 ),
 
 schools as (

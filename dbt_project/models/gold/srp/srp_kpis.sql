@@ -32,7 +32,8 @@ pupils_on_roll as (
 
 -- annual reviews (Synergy; the definition is in the model's description) of the SRP pupils on census day: plans
 -- that started more than 12 months before census day, reviewed on time when the latest review
--- meeting on or before census day is less than 12 months before it
+-- meeting on or before census day is within the 12 months before it (the same macros as
+-- ehcp_timeliness: the day exactly 12 months before is included)
 reviews as (
     select
         c.academic_year, c.urn, c.person_key,
@@ -43,7 +44,7 @@ reviews as (
     inner join {{ ref('silver_plan') }} as p on cs.plan_key = p.plan_key
     left join {{ ref('silver_annual_review') }} as ar
         on p.plan_key = ar.plan_key and ar.review_meeting_date <= cs.census_date
-    where p.start_date < {{ dbt.dateadd('month', -12, 'cs.census_date') }}
+    where {{ due_annual_review('p.start_date', 'cs.census_date') }}
     group by c.academic_year, c.urn, c.person_key
 ),
 
@@ -51,7 +52,7 @@ review_counts as (
     select
         r.academic_year, r.urn,
         count(*) as annual_reviews_due,
-        sum(case when r.latest_review_date > {{ dbt.dateadd('month', -12, 'y.census_date') }}
+        sum(case when {{ within_12_months_before('r.latest_review_date', 'y.census_date') }}
             then 1 else 0 end) as annual_reviews_on_time
     from reviews as r
     inner join years as y on r.academic_year = y.academic_year

@@ -1,5 +1,7 @@
 -- SRP places: commissioned vs on roll, per SRP (school x designation) x academic year and
 -- rolled up to district, area and county (the school's district), by SRP phase and designation.
+-- SEN-unit pupils on roll have their own column (never SRP pupils); open SRP placements under a
+-- ceased EHC plan are not on roll and are counted as a data-quality finding.
 with register as (
     select academic_year, academic_year_start, urn, school_name, srp_id, designation, phase,
            district, area, commissioned_places
@@ -16,8 +18,21 @@ schools as (
 ),
 
 census_pupils as (
-    select academic_year, urn, designation, cast(count(*) as {{ dbt.type_int() }}) as pupils_on_roll
-    from {{ ref('silver_srp_census_pupils') }}
+    select academic_year, urn, designation,
+           cast(sum(is_srp_pupil) as {{ dbt.type_int() }}) as pupils_on_roll,
+           cast(sum(is_sen_unit_pupil) as {{ dbt.type_int() }}) as sen_unit_pupils_on_roll,
+           cast(sum(is_ceased_plan_placement) as {{ dbt.type_int() }}) as ceased_plan_placements
+    from (
+        select academic_year, urn, designation, 1 as is_srp_pupil, 0 as is_sen_unit_pupil,
+               0 as is_ceased_plan_placement
+        from {{ ref('silver_srp_census_pupils') }}
+        union all
+        select academic_year, urn, designation, 0, 1, 0
+        from {{ ref('silver_sen_unit_census_pupils') }}
+        union all
+        select academic_year, urn, designation, 0, 0, 1
+        from {{ ref('silver_srp_ceased_plan_placements') }}
+    ) as pupils
     group by academic_year, urn, designation
 ),
 
@@ -40,7 +55,9 @@ srp_rows as (
         coalesce(r.designation, c.designation) as designation,
         r.srp_id is not null as is_commissioned,
         coalesce(r.commissioned_places, 0) as commissioned_places,
-        coalesce(c.pupils_on_roll, 0) as pupils_on_roll
+        coalesce(c.pupils_on_roll, 0) as pupils_on_roll,
+        coalesce(c.sen_unit_pupils_on_roll, 0) as sen_unit_pupils_on_roll,
+        coalesce(c.ceased_plan_placements, 0) as ceased_plan_placements
     from register as r
     full outer join census_pupils as c
         on r.academic_year = c.academic_year and r.urn = c.urn and r.designation = c.designation
@@ -59,6 +76,8 @@ school_level as (
         case when s.is_commissioned then 1 else 0 end as srp_count,
         s.commissioned_places,
         s.pupils_on_roll,
+        s.sen_unit_pupils_on_roll,
+        s.ceased_plan_placements,
         ret.pupils_on_roll_returned,
         ret.assessment_places_returned,
         greatest(s.commissioned_places - s.pupils_on_roll, 0) as vacancies,
@@ -75,6 +94,8 @@ school_level as (
         cast(sum(srp_count) as {{ dbt.type_int() }}) as srp_count,
         cast(sum(commissioned_places) as {{ dbt.type_int() }}) as commissioned_places,
         cast(sum(pupils_on_roll) as {{ dbt.type_int() }}) as pupils_on_roll,
+        cast(sum(sen_unit_pupils_on_roll) as {{ dbt.type_int() }}) as sen_unit_pupils_on_roll,
+        cast(sum(ceased_plan_placements) as {{ dbt.type_int() }}) as ceased_plan_placements,
         cast(sum(pupils_on_roll_returned) as {{ dbt.type_int() }}) as pupils_on_roll_returned,
         cast(sum(assessment_places_returned) as {{ dbt.type_int() }}) as assessment_places_returned,
         cast(sum(vacancies) as {{ dbt.type_int() }}) as vacancies,
@@ -84,8 +105,9 @@ school_level as (
 rolled_up as (
     select
         'school' as level, academic_year, area, district, urn, school_name, srp_id, phase,
-        designation, srp_count, commissioned_places, pupils_on_roll, pupils_on_roll_returned,
-        assessment_places_returned, vacancies, over_subscription
+        designation, srp_count, commissioned_places, pupils_on_roll, sen_unit_pupils_on_roll,
+        ceased_plan_placements, pupils_on_roll_returned, assessment_places_returned, vacancies,
+        over_subscription
     from school_level
     {% for level, keys in [('district', 'area, district'), ('area', 'area'), ('county', none)] %}
     union all
@@ -127,5 +149,7 @@ select
     case when commissioned_places > 0
         then round(100.0 * pupils_on_roll / commissioned_places, 1) end as occupancy_pct,
     vacancies,
-    over_subscription
+    over_subscription,
+    sen_unit_pupils_on_roll,
+    ceased_plan_placements
 from rolled_up

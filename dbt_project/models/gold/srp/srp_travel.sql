@@ -1,6 +1,8 @@
 -- Travel from home to SRP: per SRP (school x designation) x academic year over the pupils on
--- roll on census day, rolled up to the SCHOOL's district, area and county (designation 'All' =
--- every designation). Distances are straight-line km; unknown distances are never counted as 0.
+-- roll on census day (school rows carry the school's geography), rolled up by where the pupils
+-- LIVE: their home district, home area and the county (designation 'All' = every designation),
+-- so a district with no SRP of its own still shows how far its children travel. Distances are
+-- straight-line km; unknown distances are never counted as 0.
 with years as (
     {{ census_years_covered() }}
 ),
@@ -19,7 +21,8 @@ schools as (
 ),
 
 pupils as (
-    select c.academic_year, c.urn, c.designation, c.person_key, c.home_district, c.distance_km
+    select c.academic_year, c.urn, c.designation, c.person_key, c.home_area, c.home_district,
+           c.distance_km
     from {{ ref('silver_srp_census_pupils') }} as c
     inner join years as y on c.academic_year = y.academic_year
 ),
@@ -34,6 +37,8 @@ pupil_rows as (
         s.school_name,
         coalesce(p.designation, r.designation) as designation,
         p.person_key,
+        p.home_area,
+        p.home_district,
         p.distance_km,
         case when p.home_district <> 'Unknown' and p.home_district <> s.district then 1 else 0 end
             as lives_in_other_district,
@@ -45,6 +50,14 @@ pupil_rows as (
     inner join schools as s
         on coalesce(p.academic_year, r.academic_year) = s.academic_year
         and coalesce(p.urn, r.urn) = s.urn
+),
+
+-- the pupils by where they live, for the district, area and county rows
+home_rows as (
+    select academic_year, home_area as area, home_district as district, urn, school_name,
+           designation, person_key, distance_km, lives_in_other_district, distance_unknown
+    from pupil_rows
+    where person_key is not null
 ),
 
 rolled_up as (
@@ -60,7 +73,7 @@ rolled_up as (
         round({{ percentile('distance_km', 0.9) }}, 2) as p90_distance_km,
         cast(sum(lives_in_other_district) as {{ dbt.type_int() }}) as pupils_from_other_district,
         cast(sum(distance_unknown) as {{ dbt.type_int() }}) as pupils_distance_unknown
-    from pupil_rows
+    from {{ 'pupil_rows' if level == 'school' else 'home_rows' }}
     group by grouping sets (
         (academic_year, {{ keys ~ ', ' if keys }}designation)
         {%- if level != 'school' %},
