@@ -58,7 +58,8 @@ TRAVEL = GenericSpec(
     "srp_travel",
     "Straight-line distance from home to the SRP school for the pupils on roll on census day, "
     "over the pupils whose distance is known; pupils living in another district than the "
-    "school's (district = the school's).",
+    "school's. School rows are each SRP's pupils; district and area rows group the pupils by "
+    "where they live, so a district without an SRP still shows how far its children travel.",
     required=("pupils_on_roll",),
     dims=("designation",),
     children_where=(("designation", "All"),),
