@@ -1,4 +1,4 @@
-{#- Shared date rules of the definitions (docs): one macro per rule, so every table that uses a
+{#- Shared date rules of the definitions (docs/DEFINITIONS.md): one macro per rule, so every table that uses a
     rule draws the same boundary. -#}
 
 {#- The day exactly 12 months before `census_date` (a date). -#}

@@ -68,7 +68,7 @@
     end
 {%- endmacro %}
 
-{#- On roll at a date: entry on or before, and not left on or before it. -#}
+{#- On roll at a date (docs/DEFINITIONS.md): entry on or before, and not left on or before it. -#}
 {% macro on_roll_at(entry_date, leaving_date, at_date) -%}
     ({{ entry_date }} <= {{ at_date }} and ({{ leaving_date }} is null or {{ leaving_date }} > {{ at_date }}))
 {%- endmacro %}

@@ -10,7 +10,8 @@
 {%- endmacro %}
 
 {#- Academic years whose census day the latest Synergy extract covers (census day on or before
-    the extract date): the years for which "on roll on census day" can be counted. -#}
+    the extract date): the years for which "on roll on census day" can be counted
+    (docs/DEFINITIONS.md, Census day). -#}
 {#- The date of the latest Synergy extract loaded: what the warehouse knows up to. -#}
 {% macro latest_synergy_extract() -%}
     select max(extract_date) from {{ ref('stg_synergy__extracts') }}

@@ -1,3 +1,4 @@
+-- Definition: docs/DEFINITIONS.md, "SRP pupil".
 -- Pupils in an SRP on census day: a resourced-provision placement (not flagged SEN unit) on roll
 -- on the census day, at a school the SRP register lists for that academic year, under an EHC plan
 -- active on census day. One row per person x academic year x SRP school. Designation = the
