@@ -46,9 +46,10 @@ def built(tmp_path_factory) -> Path:
                                   GOLD_MODELS)
 
 
-def dbt(root: Path, warehouse: Path, *args: str) -> subprocess.CompletedProcess:
+def dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
+    root = warehouse.parent
     env = {**os.environ, "SEND_WAREHOUSE_PATH": str(warehouse),
-           "SEND_LANDING_DIR": str(warehouse.parent / "landing")}
+           "SEND_LANDING_DIR": str(root / "landing")}
     env.pop("SEND_PSEUDONYM_KEY", None)
     return subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), *args,
@@ -56,21 +57,24 @@ def dbt(root: Path, warehouse: Path, *args: str) -> subprocess.CompletedProcess:
         cwd=srp_scenario.DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
 
 
-def failing_invariants(root: Path, warehouse: Path) -> set[str]:
+def failing_invariants(warehouse: Path) -> set[str]:
     """Runs the invariants with `dbt test` against `warehouse`: the names of those that fail."""
-    dbt(root, warehouse, "test", "--select", *INVARIANTS)
-    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    dbt(warehouse, "test", "--select", *INVARIANTS)
+    results = json.loads((warehouse.parent / "target" / "run_results.json").read_text())["results"]
     names = {r["unique_id"].split(".")[2]: r["status"] for r in results}
     assert set(names) == set(INVARIANTS), sorted(set(INVARIANTS) - set(names))
     assert not {n for n, status in names.items() if status not in ("pass", "fail")}, names
     return {name for name, status in names.items() if status == "fail"}
 
 
-def corrupted(built: Path, tmp_path: Path, *statements: str) -> Path:
-    """A copy of the built warehouse with `statements` applied to it."""
-    (tmp_path / "landing").mkdir()
-    (tmp_path / "landing" / "SAMPLE_DATA.json").write_text("{}")
-    copy = tmp_path / "warehouse.duckdb"
+def corrupted(built: Path, *statements: str) -> Path:
+    """A copy of the built warehouse with `statements` applied to it. Every copy takes the same
+    path (tests run one after another), so that dbt's partial parsing carries over from one
+    case to the next (a new warehouse path is a new profile: a full parse)."""
+    scratch = built.parent / "scratch"
+    (scratch / "landing").mkdir(parents=True, exist_ok=True)
+    (scratch / "landing" / "SAMPLE_DATA.json").write_text("{}")
+    copy = scratch / "warehouse.duckdb"
     shutil.copy(built, copy)
     with duckdb.connect(str(copy)) as con:
         for statement in statements:
@@ -78,88 +82,88 @@ def corrupted(built: Path, tmp_path: Path, *statements: str) -> Path:
     return copy
 
 
-def rebuilt(tmp_path: Path, warehouse: Path, *models: str) -> Path:
+def rebuilt(warehouse: Path, *models: str) -> Path:
     """Rebuilds only `models` (not their parents) over the corrupted warehouse."""
-    result = dbt(tmp_path, warehouse, "run", "--select", *models)
+    result = dbt(warehouse, "run", "--select", *models)
     assert result.returncode == 0, result.stdout[-3000:]
     return warehouse
 
 
-def test_every_invariant_holds_on_the_scenario(built, tmp_path):
-    assert failing_invariants(tmp_path, corrupted(built, tmp_path)) == set()
+def test_every_invariant_holds_on_the_scenario(built):
+    assert failing_invariants(corrupted(built)) == set()
 
 
-def test_a_duplicated_srp_pupil_fails_uniqueness_and_the_gold_reconciliation(built, tmp_path):
-    warehouse = corrupted(built, tmp_path, """
+def test_a_duplicated_srp_pupil_fails_uniqueness_and_the_gold_reconciliation(built):
+    warehouse = corrupted(built, """
         insert into silver.silver_srp_census_pupils
         select * from silver.silver_srp_census_pupils order by all limit 1""")
-    assert failing_invariants(tmp_path, warehouse) == {UNIQUE_PUPIL, PUPILS_MATCH}
+    assert failing_invariants(warehouse) == {UNIQUE_PUPIL, PUPILS_MATCH}
 
 
-def test_a_duplicated_register_row_inflating_gold_pupils_fails_the_reconciliation(built, tmp_path):
+def test_a_duplicated_register_row_inflating_gold_pupils_fails_the_reconciliation(built):
     """A second register row for an SRP that has pupils: gold.srp_places' join to the register
     fans out and counts them twice; silver still holds each pupil once."""
-    warehouse = corrupted(built, tmp_path, f"""
+    warehouse = corrupted(built, f"""
         insert into silver.silver_srp
         select * from silver.silver_srp
         where urn = '{srp_scenario.P1}' and academic_year = '2024/25'""")
-    rebuilt(tmp_path, warehouse, "srp_places", "srp_travel")
-    assert PUPILS_MATCH in failing_invariants(tmp_path, warehouse)
+    rebuilt(warehouse, "srp_places", "srp_travel")
+    assert PUPILS_MATCH in failing_invariants(warehouse)
 
 
-def test_a_duplicated_age_band_inflating_gold_holders_fails_the_reconciliation(built, tmp_path):
-    warehouse = corrupted(built, tmp_path, """
+def test_a_duplicated_age_band_inflating_gold_holders_fails_the_reconciliation(built):
+    warehouse = corrupted(built, """
         insert into reference.ref_age_bands
         select * from reference.ref_age_bands
         where age = (select min(age) from silver.silver_census_state)""")
-    rebuilt(tmp_path, warehouse, "ehcp_caseload_profile")
-    assert failing_invariants(tmp_path, warehouse) == {HOLDERS_MATCH}
+    rebuilt(warehouse, "ehcp_caseload_profile")
+    assert failing_invariants(warehouse) == {HOLDERS_MATCH}
 
 
-def test_a_holder_gold_dropped_fails_the_reconciliation(built, tmp_path):
-    warehouse = corrupted(built, tmp_path, """
+def test_a_holder_gold_dropped_fails_the_reconciliation(built):
+    warehouse = corrupted(built, """
         insert into silver.silver_census_state
         select * replace ('p-extra' as person_key) from silver.silver_census_state
         order by all limit 1""")
-    assert failing_invariants(tmp_path, warehouse) == {HOLDERS_MATCH}
+    assert failing_invariants(warehouse) == {HOLDERS_MATCH}
 
 
-def test_a_pupil_without_a_person_or_placement_fails_the_relationships(built, tmp_path):
-    warehouse = corrupted(built, tmp_path, """
+def test_a_pupil_without_a_person_or_placement_fails_the_relationships(built):
+    warehouse = corrupted(built, """
         update silver.silver_srp_census_pupils set person_key = 'p-nobody'
         where (person_key, academic_year, urn) in (
             select (person_key, academic_year, urn) from silver.silver_srp_census_pupils
             order by all limit 1)""")
-    assert failing_invariants(tmp_path, warehouse) == {PUPIL_IS_A_PERSON, PLACEMENT_OF_PUPIL}
+    assert failing_invariants(warehouse) == {PUPIL_IS_A_PERSON, PLACEMENT_OF_PUPIL}
 
 
-def test_a_missing_area_level_fails_sums_match_county(built, tmp_path):
-    warehouse = corrupted(built, tmp_path,
+def test_a_missing_area_level_fails_sums_match_county(built):
+    warehouse = corrupted(built,
                           "delete from gold.srp_places where level = 'area' and academic_year = '2024/25'")
-    assert failing_invariants(tmp_path, warehouse) == {PLACES_PUPILS_BY_LEVEL}
+    assert failing_invariants(warehouse) == {PLACES_PUPILS_BY_LEVEL}
 
 
-def test_a_missing_county_row_fails_sums_match_county(built, tmp_path):
-    warehouse = corrupted(built, tmp_path, """
+def test_a_missing_county_row_fails_sums_match_county(built):
+    warehouse = corrupted(built, """
         delete from gold.srp_places where level = 'county' and academic_year = '2023/24'
             and phase = 'All' and designation = 'All'""")
-    assert PLACES_PUPILS_BY_LEVEL in failing_invariants(tmp_path, warehouse)
+    assert PLACES_PUPILS_BY_LEVEL in failing_invariants(warehouse)
 
 
-def test_a_missing_district_level_fails_level_totals_match(built, tmp_path):
+def test_a_missing_district_level_fails_level_totals_match(built):
     year = first_transfer_year(built)
-    warehouse = corrupted(built, tmp_path, f"""
+    warehouse = corrupted(built, f"""
         delete from gold.phase_transfer_pathways
         where level = 'district' and transfer_year = '{year}'""")
-    assert failing_invariants(tmp_path, warehouse) == {PATHWAYS_YEAR6_BY_LEVEL}
+    assert failing_invariants(warehouse) == {PATHWAYS_YEAR6_BY_LEVEL}
 
 
-def test_a_missing_county_row_fails_level_totals_match(built, tmp_path):
+def test_a_missing_county_row_fails_level_totals_match(built):
     year = first_transfer_year(built)
-    warehouse = corrupted(built, tmp_path, f"""
+    warehouse = corrupted(built, f"""
         delete from gold.phase_transfer_pathways
         where level = 'county' and transfer_year = '{year}' and designation = 'All'""")
-    assert failing_invariants(tmp_path, warehouse) == {PATHWAYS_YEAR6_BY_LEVEL}
+    assert failing_invariants(warehouse) == {PATHWAYS_YEAR6_BY_LEVEL}
 
 
 def first_transfer_year(built: Path) -> str:
@@ -168,12 +172,12 @@ def first_transfer_year(built: Path) -> str:
                            "where level = 'county' and year6_pupils > 0").fetchone()[0]
 
 
-def test_staging_duplicated_current_version_or_untyped_value_fails(built, tmp_path):
+def test_staging_duplicated_current_version_or_untyped_value_fails(built):
     """Staging is ephemeral (inlined from bronze): a second current version of a placement, and
     a register row whose places no longer type, both fail staging_is_sound."""
-    warehouse = corrupted(built, tmp_path, """
+    warehouse = corrupted(built, """
         insert into bronze.synergy_placement
         select * from bronze.synergy_placement where _valid_to is null order by all limit 1""", """
         update bronze.srp_register set commissioned_places = 'eight'
         where srp_id = (select min(srp_id) from bronze.srp_register)""")
-    assert {STAGING_PLACEMENT, STAGING_REGISTER} <= failing_invariants(tmp_path, warehouse)
+    assert {STAGING_PLACEMENT, STAGING_REGISTER} <= failing_invariants(warehouse)
