@@ -255,3 +255,47 @@ def test_a_batch_keeps_every_column_when_its_first_workbook_was_quarantined(env)
     assert by_file[f"{YEAR_DIR}/sandgate.xlsx"]["urn"] == "118000"
     assert by_file[f"{YEAR_DIR}/sandgate.xlsx"]["school_name"] == "Sandgate Primary School"
     assert by_file["school_returns/blank.xlsx"]["status"] == "quarantined"
+
+
+def test_every_workbook_problem_names_its_cell_in_load_errors(env):
+    """bronze.load_errors.cell (Sheet!A1) is data: the feedback reads it, never the message."""
+    con, _, _ = env
+    path = land_return(env, "cells.xlsx", school_return(academic_year="2023/24"))
+    edit_cells(path, "Pupils", {"H5": "#DIV/0!"})
+    ret = school_return()
+    ret.places[1].pupils_with_ehcp = "eight"
+    land_return(env, "typos.xlsx", ret)
+    land_return(env, "elsewhere.xlsx", folder="school_returns")
+    run(env)
+    found = {(e["source_file"].rsplit("/", 1)[-1], e["rule"]): e["cell"] for e in load_errors(con)}
+    assert found == {
+        ("cells.xlsx", "formula_error"): "Pupils!H5",
+        ("cells.xlsx", "wrong_year"): "Details!B6",
+        ("typos.xlsx", "not_a_number"): "Places!C5",
+        ("elsewhere.xlsx", "bad_folder_name"): None,  # a whole-file problem has no cell
+    }
+
+
+def test_an_older_load_errors_table_gains_cell_filled_for_returns_already_loaded(env):
+    """A warehouse from before the column: ensure_bronze_schema adds it and, once, takes the
+    cell of workbook problems already recorded from their message (those files are not read
+    again); CSV problems stay without a cell."""
+    from orchestration.ingest.schema import ensure_bronze_schema
+
+    con, _, _ = env
+    con.execute("CREATE SCHEMA bronze")
+    con.execute("CREATE TABLE bronze.load_errors (source VARCHAR, source_file VARCHAR,"
+                " sha256 VARCHAR, sheet VARCHAR, row_number INTEGER, message VARCHAR)")
+    con.execute("INSERT INTO bronze.load_errors VALUES"
+                " ('school_returns', 'school_returns/2024-25/a b!.xlsx', 'x', 'Pupils', 5,"
+                "  'school_returns/2024-25/a b!.xlsx Pupils!H5: Attendance % shows #DIV/0!'),"
+                " ('school_returns', 'school_returns/x.xlsx', 'y', NULL, NULL,"
+                "  'school_returns/x.xlsx: returns must be in a folder named by academic year'),"
+                " ('synergy', 'synergy/2025-10-01/person.csv', 'z', NULL, 7,"
+                "  'synergy/2025-10-01/person.csv row 7, column upn: the value is not a UPN')")
+    ensure_bronze_schema(con)
+    ensure_bronze_schema(con)  # idempotent
+    assert rows(con, "SELECT source, cell FROM bronze.load_errors ORDER BY source, cell") == [
+        {"source": "school_returns", "cell": "Pupils!H5"},
+        {"source": "school_returns", "cell": None},
+        {"source": "synergy", "cell": None}]

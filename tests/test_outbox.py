@@ -419,3 +419,35 @@ def test_a_return_with_errors_after_an_accepted_one_leaves_the_accepted_one_in_u
         ["The council cannot use a return with errors. Correct every error listed on the Issues "
          "sheet and send the whole workbook again.",
          "The council is still using your earlier return 'first.xlsx' (received 01/09/2025)."])
+
+
+def test_feedback_takes_each_problems_cell_and_advice_from_the_data_not_the_message():
+    """The cell is load_errors.cell and the advice the rule catalogue's: a message worded
+    differently (or naming another cell) changes neither."""
+    from orchestration.ingest.schema import ensure_bronze_schema
+    from orchestration.outbox.feedback import _issues_by_file
+    from orchestration.problems import RULES
+
+    with duckdb.connect() as con:
+        ensure_bronze_schema(con)
+        con.execute("""
+            insert into bronze.load_errors (source, source_file, sha256, sheet, cell, row_number,
+                column_name, value, rule, message, severity, personal)
+            values ('school_returns', 'school_returns/2024-25/r.xlsx', 'abc', 'Pupils',
+                    'Pupils!H7', 7, 'Attendance %', 'ninety', 'not_a_number',
+                    'school_returns/2024-25/r.xlsx Pupils!H7: Attendance % ''ninety'' is not a number',
+                    'error', false),
+                   ('school_returns', 'school_returns/2024-25/r.xlsx', 'abc', 'Pupils',
+                    'Pupils!B9', 9, 'UPN', 'A123', 'invalid_upn',
+                    'school_returns/2024-25/r.xlsx Pupils!B9: UPN (value withheld) is not a UPN',
+                    'error', true),
+                   ('school_returns', 'school_returns/2024-25/r.xlsx', 'abc', 'Places',
+                    'Places!C5', 5, 'Pupils with an EHCP', 'x', 'not_a_number',
+                    'Places row 5 (see C5, formerly D5): not a number', 'error', false)
+        """)
+        issues = _issues_by_file(con)[("school_returns/2024-25/r.xlsx", "abc")]
+    assert [(i.sheet, i.cell, i.problem, i.advice) for i in issues] == [
+        ("Places", "C5", "Places row 5 (see C5, formerly D5): not a number",
+         RULES["not_a_number"].advice),
+        ("Pupils", "H7", "Attendance % 'ninety' is not a number", RULES["not_a_number"].advice),
+        ("Pupils", "B9", "UPN 'A123' is not a UPN", RULES["invalid_upn"].advice)]

@@ -392,7 +392,7 @@ def test_wrong_year_for_the_folder(tmp_path):
     assert issues == [ReturnIssue(
         "Details", 6, "Academic year", "2023/24", "wrong_year",
         "Details!B6: return for 2023/24 found in the 2024-25 folder; it should be the "
-        "2024/25 return")]
+        "2024/25 return", cell="Details!B6")]
     assert check_return_context(parsed, "2023/24", None) == []
 
 

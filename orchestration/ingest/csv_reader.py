@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 
 from orchestration import contract
-from orchestration.ingest.registry import WARNING, Problem
+from orchestration.problems import WARNING, Problem
 
 csv.field_size_limit(16 * 1024 * 1024)
 

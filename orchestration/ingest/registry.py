@@ -31,31 +31,16 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.ingest.files import LandedFile
+from orchestration.problems import ERROR, WARNING, Problem  # noqa: F401 - re-exported
 from orchestration.ingest.schema import first_row, quote, table
 
 LOADED, QUARANTINED, DUPLICATE, WAITING, REJECTED, REMOVED = (
     "loaded", "quarantined", "duplicate", "waiting", "rejected", "removed",
 )
-ERROR, WARNING = "error", "warning"
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-@dataclass
-class Problem:
-    """One row of bronze.load_errors, before the file context is added."""
-
-    rule: str
-    message: str
-    row_number: int | None = None
-    column: str | None = None
-    value: str | None = None
-    severity: str = ERROR
-    raw_record: str | None = None
-    personal: bool = False
-    sheet: str | None = None
 
 
 @dataclass
@@ -227,6 +212,7 @@ def problem_record(source: str, source_file: str, sha256: str | None, p: Problem
         "source_file": source_file,
         "sha256": sha256,
         "sheet": p.sheet,
+        "cell": p.cell,
         "row_number": p.row_number,
         "column_name": p.column,
         "value": p.value,

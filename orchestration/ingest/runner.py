@@ -25,7 +25,8 @@ from orchestration.ingest.csv_reader import Quarantine, match_columns, read_csv,
 from orchestration.ingest.files import (
     LandedFile, archive, files_under, landed_file, refusal_reason, refused_entries, relative_name,
 )
-from orchestration.ingest.registry import ERROR, WARNING, FileOutcome, Problem
+from orchestration.problems import ERROR, WARNING, Problem
+from orchestration.ingest.registry import FileOutcome
 from orchestration.ingest.schema import column_name, ensure_bronze_schema, ensure_table, table
 from orchestration.ingest.validate import Checked, Context, check_rows
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration import contract
+from orchestration.returns import layout
 
 SCHEMA = "bronze"
 
@@ -59,6 +60,7 @@ LOAD_ERRORS = (
     ("source_file", "VARCHAR"),
     ("sha256", "VARCHAR"),
     ("sheet", "VARCHAR"),
+    ("cell", "VARCHAR"),  # workbooks: where the problem is, Sheet!A1 (added later: last in old tables)
     ("row_number", "INTEGER"),
     ("column_name", "VARCHAR"),
     ("value", "VARCHAR"),
@@ -83,6 +85,42 @@ SYNERGY_EXTRACTS = (
     #                                          cascaded (rejected because a parent row was)}}
     ("persons_cascaded", "BIGINT"),  # children with a row rejected by such a cascade
 )
+
+
+# School return workbooks (ingest/school_returns.py): one row per workbook version, and one
+# table per sheet, each with the sheet's fields and the return lineage columns.
+_RETURN_LINEAGE = (
+    ("_sheet", "VARCHAR"), ("_row_number", "INTEGER"), ("_source_file", "VARCHAR"),
+    ("_sha256", "VARCHAR"), ("_academic_year", "VARCHAR"), ("_loaded_at", "TIMESTAMP"),
+)
+RETURN_SHEET_TABLES = {
+    layout.PLACES: "return_places",
+    layout.PUPILS: "return_pupils",
+    layout.FINANCE: "return_finance",
+    layout.OUTCOMES: "return_outcomes",
+}
+
+
+def _sheet_columns(sheet: layout.Sheet) -> tuple:
+    return tuple((c.field, "VARCHAR") for c in sheet.columns)
+
+
+RETURN_TABLES = {
+    "return_submissions": (
+        ("_source_file", "VARCHAR"), ("_sha256", "VARCHAR"), ("_academic_year", "VARCHAR"),
+        ("_loaded_at", "TIMESTAMP"),
+        *_sheet_columns(layout.DETAILS_SHEET),
+        ("received_at", "TIMESTAMP"),  # file modification time, UTC
+        ("status", "VARCHAR"),  # valid / invalid / quarantined
+        ("status_reason", "VARCHAR"),
+        ("error_count", "INTEGER"),
+        ("warning_count", "INTEGER"),
+    ),
+    **{table_name: _sheet_columns(sheet) + _RETURN_LINEAGE
+       for table_name, sheet in zip(RETURN_SHEET_TABLES.values(),
+                                    (layout.PLACES_SHEET, layout.PUPILS_SHEET,
+                                     layout.FINANCE_SHEET, layout.OUTCOMES_SHEET))},
+}
 
 
 def column_name(source: contract.CsvSource, field_name: str) -> str:
@@ -138,8 +176,6 @@ def ensure_table(con: duckdb.DuckDBPyConnection, name: str, columns,
 
 def bronze_tables() -> dict[str, tuple[tuple[str, str], ...]]:
     """Every bronze table and its columns, in creation order."""
-    from orchestration.ingest import school_returns  # return tables are defined there
-
     tables = {
         "file_registry": FILE_REGISTRY,
         "load_errors": LOAD_ERRORS,
@@ -150,7 +186,7 @@ def bronze_tables() -> dict[str, tuple[tuple[str, str], ...]]:
     )
     for source in csv_sources:
         tables[source.name] = tuple(csv_table_columns(source))
-    tables.update(school_returns.RETURN_TABLES)
+    tables.update(RETURN_TABLES)
     return tables
 
 
@@ -158,5 +194,20 @@ def ensure_bronze_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schema ``bronze`` and every bronze table (idempotent)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     existing = existing_columns(con)
+    gains_cell = "load_errors" in existing and "cell" not in existing["load_errors"]
     for name, columns in bronze_tables().items():
         ensure_table(con, name, columns, existing)
+    if gains_cell:
+        _backfill_cells(con)
+
+
+def _backfill_cells(con: duckdb.DuckDBPyConnection) -> None:
+    """Once, when load_errors gains ``cell``: workbook problems recorded before then carry their
+    cell only in the message (``<file> Sheet!A1: ...``); files already loaded are not read
+    again, so their cell is taken from there this one time."""
+    con.execute(f"""
+        UPDATE {table('load_errors')}
+        SET cell = nullif(regexp_extract(substr(message, length(source_file) + 2),
+                                         '^([^!:]+![A-Z]{{1,3}}[0-9]+): ', 1), '')
+        WHERE source = 'school_returns' AND starts_with(message, source_file || ' ')
+    """)

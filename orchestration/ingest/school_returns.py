@@ -34,47 +34,18 @@ from orchestration.ingest import registry
 from orchestration.ingest.files import (
     LandedFile, archive, files_under, landed_file, relative_name, subfolders,
 )
-from orchestration.ingest.registry import ERROR, FileOutcome, Problem
+from orchestration.problems import ERROR, Problem
+from orchestration.ingest.registry import FileOutcome
 from orchestration.ingest.runner import (
     FailureCollector, IngestSummary, duplicate_of, transaction,
 )
-from orchestration.ingest.schema import ensure_bronze_schema, table
+from orchestration.ingest.schema import (  # noqa: F401 - RETURN_TABLES re-exported
+    RETURN_TABLES, ensure_bronze_schema, table,
+)
 from orchestration.returns import layout
 
 SOURCE = "school_returns"
-_RETURN_LINEAGE = (
-    ("_sheet", "VARCHAR"), ("_row_number", "INTEGER"), ("_source_file", "VARCHAR"),
-    ("_sha256", "VARCHAR"), ("_academic_year", "VARCHAR"), ("_loaded_at", "TIMESTAMP"),
-)
-_SHEET_TABLES = {
-    layout.PLACES: "return_places",
-    layout.PUPILS: "return_pupils",
-    layout.FINANCE: "return_finance",
-    layout.OUTCOMES: "return_outcomes",
-}
 _PERSONAL_HEADERS = {layout.PUPILS_SHEET.column("upn").header}
-
-
-def _data_columns(sheet: layout.Sheet) -> tuple:
-    return tuple((c.field, "VARCHAR") for c in sheet.columns)
-
-
-RETURN_TABLES = {
-    "return_submissions": (
-        ("_source_file", "VARCHAR"), ("_sha256", "VARCHAR"), ("_academic_year", "VARCHAR"),
-        ("_loaded_at", "TIMESTAMP"),
-        *_data_columns(layout.DETAILS_SHEET),
-        ("received_at", "TIMESTAMP"),  # file modification time, UTC
-        ("status", "VARCHAR"),  # valid / invalid / quarantined
-        ("status_reason", "VARCHAR"),
-        ("error_count", "INTEGER"),
-        ("warning_count", "INTEGER"),
-    ),
-    **{table_name: _data_columns(sheet) + _RETURN_LINEAGE
-       for table_name, sheet in zip(_SHEET_TABLES.values(),
-                                    (layout.PLACES_SHEET, layout.PUPILS_SHEET,
-                                     layout.FINANCE_SHEET, layout.OUTCOMES_SHEET))},
-}
 
 BATCH_FILES = 250  # workbooks stored per transaction: a few statements per batch, not per file
 
@@ -326,7 +297,7 @@ def _problem(file: LandedFile, issue, parsed) -> Problem:
         message = message.replace(f"'{issue.value}'", "(value withheld)")
     return Problem(issue.rule, f"{file.source_file} {message}", issue.row, issue.column,
                    issue.value, issue.severity, _raw_record(issue, parsed), personal,
-                   issue.sheet)
+                   issue.sheet, issue.cell)
 
 
 def _raw_record(issue, parsed) -> str | None:

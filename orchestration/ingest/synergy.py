@@ -29,7 +29,8 @@ from orchestration.ingest.csv_reader import Quarantine, read_csv
 from orchestration.ingest.files import (
     LandedFile, archive, files_under, landed_file, relative_name, subfolders,
 )
-from orchestration.ingest.registry import FileOutcome, Problem
+from orchestration.problems import Problem
+from orchestration.ingest.registry import FileOutcome
 from orchestration.ingest.runner import (
     FailureCollector, IngestSummary, insert_accepted, lineage, parse_and_check, quarantined,
     transaction,

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,11 +42,11 @@ from openpyxl.utils import get_column_letter
 
 from orchestration.contract import academic_year_folder, academic_year_start
 from orchestration.outbox.names import safe_name
+from orchestration.problems import DEFAULT_ADVICE, advice, advice_by_rule  # noqa: F401
 from orchestration.outbox.placed_pupils import PlacedPupil, placed_pupils
 from orchestration.outbox.writer import WriteOutcome, write_changed
 from orchestration.returns import layout
 from orchestration.returns.cells import write_cell
-from orchestration.returns.reader import quarantine_advice
 from orchestration.returns.template import (  # byte-identical reruns, one marking
     PERSONAL_DATA_MARKING, mark_personal_data, save_deterministic,
 )
@@ -63,28 +62,8 @@ NOT_ACCEPTED = "not accepted"
 SUPERSEDED = "superseded by a later return"
 STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS, NOT_ACCEPTED, SUPERSEDED)
 
-# What to do about each rule of bronze.load_errors (reader.py and school_returns.py rules).
-ADVICE = {
-    "required": "Fill in this cell (or clear the whole row if it should not be there).",
-    "not_a_number": "Type the number only, in digits (for example 90), with no words, "
-                    "symbols or spaces.",
-    "out_of_range": "Check the value: it must be within the range given in the message.",
-    "looks_like_fraction": "Type percentages as numbers from 0 to 100, for example 95 for 95%.",
-    "unknown_code": "Choose a value from the cell's drop-down list.",
-    "invalid_date": "Type the date as dd/mm/yyyy, for example 01/09/2024.",
-    "invalid_upn": "Copy the pupil's UPN from your MIS: a letter followed by 12 digits.",
-    "formula_error": "Replace the formula with the value itself.",
-    "inconsistent": "Check the dates and the destination of this pupil agree.",
-    "duplicate_upn": "Check the pupil is not listed twice; remove the extra row if so.",
-    "wrong_year": "Send the return for the year asked for, using that year's template; "
-                  "this file covers a different year.",
-    "invalid_urn": "The URN is fixed by the council's template: use the template you were "
-                   "sent for your school.",
-    "urn_mismatch": "Check this is your school's return; send your own school's template.",
-    "bad_folder_name": "Nothing to do: the council will file the return under the right year.",
-    **quarantine_advice(),  # why a whole workbook could not be read: reference data
-}
-DEFAULT_ADVICE = "Correct the value and send the whole workbook again."
+# What to do about each rule of bronze.load_errors: the rule catalogue (problems.py)
+ADVICE = advice_by_rule()
 
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
@@ -92,7 +71,6 @@ MARKING_FONT = Font(bold=True, color="C00000")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 WRAP = Alignment(wrap_text=True, vertical="top")
-_CELL_PREFIX = re.compile(r"^(?P<sheet>[^!:]+)!(?P<cell>[A-Z]{1,3}\d+):\s*(?P<text>.*)$", re.S)
 
 
 @dataclass(frozen=True)
@@ -194,24 +172,22 @@ def _submissions(con) -> list[Submission]:
 
 def _issues_by_file(con) -> dict[tuple[str, str], list[Issue]]:
     rows = con.execute("""
-        select source_file, sha256, severity, sheet, row_number, column_name, value, rule,
-               message
+        select source_file, sha256, severity, sheet, cell, row_number, column_name, value,
+               rule, message
         from bronze.load_errors
         where source = 'school_returns'
         order by source_file, sha256, severity = 'error' desc, sheet nulls first, row_number,
                  column_name, rule
     """).fetchall()
     found: dict[tuple[str, str], list[Issue]] = defaultdict(list)
-    for source_file, sha256, severity, sheet, row, column, value, rule, message in rows:
+    for source_file, sha256, severity, sheet, cell, row, column, value, rule, message in rows:
         text = message.removeprefix(source_file).lstrip(": ")
-        cell = None
-        prefix = _CELL_PREFIX.match(text)
-        if prefix:
-            cell, text = prefix["cell"], prefix["text"]
+        if cell:  # the school sees its own values
+            text = text.removeprefix(f"{cell}: ")
             text = text.replace("(value withheld)", f"'{value}'") if value else text
         found[(source_file, sha256)].append(Issue(
-            severity, sheet, cell, row, column, value, _sentence(text),
-            ADVICE.get(rule, DEFAULT_ADVICE), rule))
+            severity, sheet, cell.partition("!")[2] if cell else None, row, column, value,
+            _sentence(text), advice(rule), rule))
     return found
 
 

@@ -12,13 +12,11 @@ Two engines: ``calamine`` (Rust, the default, several times faster) and ``openpy
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -33,6 +31,7 @@ from orchestration.contract import (
     academic_year_label,
     academic_year_start,
 )
+from orchestration import problems
 from orchestration.returns import layout
 from orchestration.settings import SEEDS_DIR
 from orchestration.returns.layout import Column, Sheet
@@ -42,10 +41,7 @@ ENGINES = ("calamine", "openpyxl")
 FLAG_SPELLINGS = frozenset(TRUE_FLAGS + FALSE_FLAGS)
 UPN_PATTERN = re.compile(r"[A-Z]\d{12}")
 NUMBER_TEXT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-WARNINGS = {  # rules that keep the row, and what to tell the school
-    "looks_like_fraction": "looks like a fraction: type percentages as 0 to 100, "
-                           "e.g. 95 for 95%",
-}
+WARNINGS = frozenset({"looks_like_fraction"})  # rules that keep the row (catalogue: problems.py)
 
 
 PASSWORD_PROTECTED = ("the workbook is password protected (or is an old Excel 97-2003 .xls "
@@ -72,15 +68,8 @@ class ReturnStructureError(Exception):
         self.rule = rule
 
 
-QUARANTINE_RULES = SEEDS_DIR / "ref_return_quarantine_rules.csv"
-
-
-@lru_cache(maxsize=1)
-def quarantine_advice() -> dict[str, str]:
-    """What a school should do about each rule that quarantines a whole workbook (reference
-    data, shared with dbt's silver_unreadable_returns)."""
-    with open(QUARANTINE_RULES, newline="", encoding="utf-8") as handle:
-        return {row["rule"]: row["advice"] for row in csv.DictReader(handle)}
+QUARANTINE_RULES = problems.QUARANTINE_RULES
+quarantine_advice = problems.quarantine_advice
 
 
 @dataclass(frozen=True)
@@ -92,6 +81,12 @@ class ReturnIssue:
     rule: str  # not_a_number, out_of_range, unknown_code, invalid_date, invalid_upn, ...
     message: str
     severity: str = "error"  # error: the row is rejected; warning: the row is kept
+    cell: str | None = None  # Sheet!A1
+
+    @property
+    def text(self) -> str:
+        """The message without its ``Sheet!A1: `` prefix (the cell is its own field)."""
+        return self.message.removeprefix(f"{self.cell}: ") if self.cell else self.message
 
 
 @dataclass
@@ -194,7 +189,7 @@ def _context_issue(form: ParsedForm, field_name: str, value: str, rule: str,
     column = layout.DETAILS_SHEET.column(field_name)
     cell = f"{form.sheet}!{layout.DETAILS_SHEET.cell(field_name)}"
     return ReturnIssue(form.sheet, form.rows[field_name], column.header, value, rule,
-                       f"{cell}: {text}")
+                       f"{cell}: {text}", cell=cell)
 
 
 # --- file and structure checks --------------------------------------------------------------
@@ -351,7 +346,7 @@ def _check_cell(column: Column, raw, text: str | None, sheet_name: str, row: int
             issues.append(ReturnIssue(
                 sheet_name, row, column.header, None, "required",
                 f"{sheet_name}!{letter}{row}: {column.header} is blank; {blank_hint}",
-                column.if_blank))
+                column.if_blank, f"{sheet_name}!{letter}{row}"))
         return None, None
     if column.kind == "date" and type(raw) is dt.datetime:
         text = raw.date().isoformat()  # a date typed with a time: the date is the value
@@ -359,15 +354,15 @@ def _check_cell(column: Column, raw, text: str | None, sheet_name: str, row: int
         issues.append(ReturnIssue(
             sheet_name, row, column.header, text, "formula_error",
             f"{sheet_name}!{letter}{row}: {column.header} shows the Excel error {text}; "
-            "type the value itself instead"))
+            "type the value itself instead", cell=f"{sheet_name}!{letter}{row}"))
         return text, None
     native, rule = PARSERS.get(column.kind, _parse_text)(column, raw, text)
     if rule:
-        problem = WARNINGS.get(rule) or column.expectation()
+        problem = problems.what(rule) if rule in WARNINGS else column.expectation()
         issues.append(ReturnIssue(
             sheet_name, row, column.header, text, rule,
             f"{sheet_name}!{letter}{row}: {column.header} '{text}' {problem}",
-            "warning" if rule in WARNINGS else "error"))
+            "warning" if rule in WARNINGS else "error", f"{sheet_name}!{letter}{row}"))
     return text, native
 
 
@@ -503,9 +498,10 @@ def _check_pupil_rows(rows: list[tuple[ParsedRow, dict]], issues: list[ReturnIss
 
         def warn(field_name: str, rule: str, text: str) -> None:
             column = sheet.column(field_name)
+            cell = f"{parsed.sheet}!{sheet.cell(field_name, parsed.row)}"
             issues.append(ReturnIssue(
                 parsed.sheet, parsed.row, column.header, parsed.values[field_name], rule,
-                f"{parsed.sheet}!{sheet.cell(field_name, parsed.row)}: {text}", "warning"))
+                f"{cell}: {text}", "warning", cell))
 
         if left and parsed.values["destination"] is None:
             warn("destination", "required",

@@ -1,0 +1,126 @@
+"""Problems are data: one row of ``bronze.load_errors`` (:class:`Problem`) and the one rule
+catalogue (rule -> what is wrong -> what to do) that the CSV validator (ingest/validate.py),
+the return reader (returns/reader.py) and the schools' feedback (outbox/feedback.py) share.
+
+A leaf module: it imports nothing from the project (nor the ingest package), so
+every module that records or explains a problem can import it without an import cycle.
+
+``what`` texts follow the value in a message (``'<value>' is not a whole number``) and are
+``str.format`` templates where a field's settings fill them in (``{minimum}``, ``{codes}``).
+``advice`` is what the person who can fix the value should do; rules that quarantine a whole
+workbook take theirs from the reference data ``seeds/ref_return_quarantine_rules.csv`` (which
+dbt's silver_unreadable_returns shares).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+ERROR, WARNING = "error", "warning"
+
+QUARANTINE_RULES = Path(__file__).resolve().parents[1] / "seeds" / "ref_return_quarantine_rules.csv"
+
+
+@dataclass
+class Problem:
+    """One row of bronze.load_errors, before the file context is added. ``cell`` is where a
+    workbook problem is (``Sheet!A1``); None for CSV rows and whole-file problems."""
+
+    rule: str
+    message: str
+    row_number: int | None = None
+    column: str | None = None
+    value: str | None = None
+    severity: str = ERROR
+    raw_record: str | None = None
+    personal: bool = False
+    sheet: str | None = None
+    cell: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    advice: str
+    what: dict[str, str] = field(default_factory=dict)  # variant -> "what is wrong" template
+
+
+DEFAULT_ADVICE = "Correct the value and send the whole workbook again."
+
+_RULES = (
+    Rule("required", "Fill in this cell (or clear the whole row if it should not be there).",
+         {"default": "is blank but required"}),
+    Rule("not_an_integer", "Type a whole number, in digits, with nothing else in the cell.",
+         {"default": "is not a whole number"}),
+    Rule("not_a_number", "Type the number only, in digits (for example 90), with no words, "
+                         "symbols or spaces.",
+         {"default": "is not a number"}),
+    Rule("out_of_range", "Check the value: it must be within the range given in the message.",
+         {"default": "is too large to store"}),
+    Rule("negative_value", "Check the value: it cannot be negative.",
+         {"default": "is negative (must be 0 or more)"}),
+    Rule("below_minimum", "Check the value: it is below the smallest value allowed.",
+         {"default": "is below the minimum of {minimum}"}),
+    Rule("looks_like_fraction", "Type percentages as numbers from 0 to 100, for example 95 "
+                                "for 95%.",
+         {"default": "looks like a fraction: type percentages as 0 to 100, e.g. 95 for 95%"}),
+    Rule("unknown_code", "Choose a value from the cell's drop-down list.",
+         {"default": "is not one of the allowed codes: {codes}"}),
+    Rule("invalid_flag", "Use Y or N.",
+         {"default": "is not a Y/N flag (expected Y, N, Yes, No, 1, 0, true or false)"}),
+    Rule("invalid_date", "Type the date as dd/mm/yyyy, for example 01/09/2024.",
+         {"default": "is not a date (expected {shown})",
+          "not_real": "is not a real date (expected {shown})"}),
+    Rule("future_date", "Check the date: it cannot be after the date the data was extracted.",
+         {"default": "is in the future: after the {label} {reference}"}),
+    Rule("invalid_upn", "Copy the pupil's UPN from your MIS: a letter followed by 12 digits.",
+         {"default": "is not a UPN (expected a check letter then 12 digits)",
+          "length": "is not a UPN (must be 13 characters)",
+          "component": "is not a UPN (characters 2-4 are not a known LA number)",
+          "checksum": "is not a valid UPN (the check letter is wrong)"}),
+    Rule("invalid_urn", "The URN is fixed by the council's template: use the template you "
+                        "were sent for your school.",
+         {"default": "is not a URN (6 digits)"}),
+    Rule("invalid_ukprn", "Use the 8-digit UK Provider Reference Number.",
+         {"default": "is not a UKPRN (8 digits)"}),
+    Rule("invalid_academic_year", "Write the academic year like 2024/25.",
+         {"default": "is not an academic year like 2024/25"}),
+    Rule("academic_year_mismatch", "Check the file is the one for the year in its name.",
+         {"default": "does not match the academic year {year} in the file name"}),
+    Rule("formula_error", "Replace the formula with the value itself."),
+    Rule("inconsistent", "Check the dates and the destination of this pupil agree."),
+    Rule("duplicate_upn", "Check the pupil is not listed twice; remove the extra row if so."),
+    Rule("wrong_year", "Send the return for the year asked for, using that year's template; "
+                       "this file covers a different year."),
+    Rule("urn_mismatch", "Check this is your school's return; send your own school's template."),
+    Rule("bad_folder_name", "Nothing to do: the council will file the return under the right "
+                            "year."),
+)
+RULES: dict[str, Rule] = {rule.name: rule for rule in _RULES}
+
+
+def what(rule: str, variant: str = "default", **settings) -> str:
+    """What is wrong with a value under ``rule``, worded from the catalogue."""
+    return RULES[rule].what[variant].format(**settings)
+
+
+@lru_cache(maxsize=1)
+def quarantine_advice() -> dict[str, str]:
+    """What a school should do about each rule that quarantines a whole workbook."""
+    with open(QUARANTINE_RULES, newline="", encoding="utf-8") as handle:
+        return {row["rule"]: row["advice"] for row in csv.DictReader(handle)}
+
+
+def advice(rule: str) -> str:
+    """What to do about a problem under ``rule``."""
+    if rule in RULES:
+        return RULES[rule].advice
+    return quarantine_advice().get(rule, DEFAULT_ADVICE)
+
+
+def advice_by_rule() -> dict[str, str]:
+    """Every rule's advice (catalogue and quarantine rules)."""
+    return {**{name: rule.advice for name, rule in RULES.items()}, **quarantine_advice()}
