@@ -32,15 +32,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength
-from stdnum.gb import upn as upn_rule
+from stdnum.gb import upn as stdnum_upn
 
 from orchestration import contract
 from orchestration.ingest.csv_reader import RawCsv
-from orchestration.ingest.registry import ERROR, WARNING, Problem, raw_record_json
+from orchestration.problems import ERROR, WARNING, Problem, what
+from orchestration.ingest.registry import raw_record_json
 
-_INT = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _DATE_PATTERNS = {
     "uk": (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), "dd/mm/yyyy"),
     "gias": (re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})"), "dd-mm-yyyy"),
@@ -153,7 +151,11 @@ def _concat(table: pa.Table | None, more: pa.Table) -> pa.Table:
 
 
 # --- single values -------------------------------------------------------------------------
-# Each check returns None when the value is fine, else (rule, what is wrong with it).
+# Each rule is defined once. Format rules (numbers, URN, UKPRN, UPN) are DuckDB expressions over
+# a column of distinct values (``COLUMN_RULES``); the others (dates, flags, codes, academic
+# years) are Python functions of one value (``VALUE_RULES``). Either gives, for a broken value,
+# (rule, what is wrong with it) worded from the rule catalogue (orchestration/problems.py);
+# ``check_values`` applies a field's rule to many values at once.
 
 def parse_date(value: str, style: str) -> dt.date | None:
     """The date, or None if ``value`` is not a real date in the style or ISO form."""
@@ -175,33 +177,11 @@ def _check_date(value: str, f: contract.Field, source: contract.CsvSource, ctx: 
     parsed = parse_date(value, source.date_style)
     if parsed is None:
         looks_like_date = pattern.fullmatch(value) or _ISO_DATE.fullmatch(value)
-        what = "is not a real date" if looks_like_date else "is not a date"
-        return "invalid_date", f"{what} (expected {shown})"
+        return "invalid_date", what("invalid_date", "not_real" if looks_like_date else "default",
+                                    shown=shown)
     if f.not_future and ctx.reference_date and parsed > ctx.reference_date:
-        return "future_date", (f"is in the future: after the {ctx.reference_label}"
-                               f" {ctx.reference_date:%d/%m/%Y}")
-    return None
-
-
-# What the warehouse stores (dbt.type_int(): 32-bit; dbt.type_numeric(): numeric(28, 6)): a
-# larger value would turn into NULL at the cast, silently, so it is an error here instead.
-MAX_INT = 2**31 - 1
-MAX_DECIMAL_DIGITS = 22  # before the decimal point
-
-
-def _check_number(value: str, f: contract.Field):
-    if f.kind == "int" and not _INT.fullmatch(value):
-        return "not_an_integer", "is not a whole number"
-    if f.kind == "decimal" and not _DECIMAL.fullmatch(value):
-        return "not_a_number", "is not a number"
-    whole = value.lstrip("+-").split(".")[0].lstrip("0")
-    if (len(whole) > MAX_DECIMAL_DIGITS if f.kind == "decimal"
-            else len(whole) > 10 or int(value) > MAX_INT or int(value) < -MAX_INT):
-        return "out_of_range", "is too large to store"
-    if f.minimum is not None and float(value) < f.minimum:
-        if f.minimum == 0:
-            return "negative_value", "is negative (must be 0 or more)"
-        return "below_minimum", f"is below the minimum of {f.minimum}"
+        return "future_date", what("future_date", label=ctx.reference_label,
+                                   reference=f"{ctx.reference_date:%d/%m/%Y}")
     return None
 
 
@@ -210,50 +190,137 @@ def _lower(codes: tuple[str, ...]) -> frozenset[str]:
     return frozenset(code.lower() for code in codes)
 
 
-def _check_upn(value: str):
-    try:
-        upn_rule.validate(value)
-    except InvalidLength:
-        return "invalid_upn", "is not a UPN (must be 13 characters)"
-    except InvalidComponent:
-        return "invalid_upn", "is not a UPN (characters 2-4 are not a known LA number)"
-    except InvalidChecksum:
-        return "invalid_upn", "is not a valid UPN (the check letter is wrong)"
-    except Exception:  # InvalidFormat and anything stdnum adds later
-        return "invalid_upn", "is not a UPN (expected a check letter then 12 digits)"
-    return None
-
-
 def _check_academic_year(value: str, ctx: Context):
     try:
         start = contract.academic_year_start(value)
     except ValueError:
-        return "invalid_academic_year", "is not an academic year like 2024/25"
+        return "invalid_academic_year", what("invalid_academic_year")
     if ctx.academic_year and start != contract.academic_year_start(ctx.academic_year):
-        return "academic_year_mismatch", (
-            f"does not match the academic year {ctx.academic_year} in the file name")
+        return "academic_year_mismatch", what("academic_year_mismatch", year=ctx.academic_year)
     return None
+
+
+def _check_flag(value: str, f: contract.Field, source: contract.CsvSource, ctx: Context):
+    return None if value.lower() in _FLAGS else ("invalid_flag", what("invalid_flag"))
+
+
+def _check_code(value: str, f: contract.Field, source: contract.CsvSource, ctx: Context):
+    if value.lower() in _lower(f.codes):
+        return None
+    return "unknown_code", what("unknown_code", codes=", ".join(f.codes))
+
+
+# The Python rules, by field kind: (value, field, source, context) -> None when the value is
+# fine, else (rule, what is wrong with it).
+VALUE_RULES = {
+    "date": _check_date,
+    "flag": _check_flag,
+    "code": _check_code,
+    "academic_year": lambda value, f, source, ctx: _check_academic_year(value, ctx),
+}
+
+
+# What the warehouse stores (dbt.type_int(): 32-bit; dbt.type_numeric(): numeric(28, 6)): a
+# larger value would turn into NULL at the cast, silently, so it is an error here instead.
+MAX_INT = 2**31 - 1
+MAX_DECIMAL_DIGITS = 22  # before the decimal point
+
+# UPN: a check letter, a 3-digit LA number, 9 more characters (the last may be a letter); the
+# check letter is the 12 characters' values (their place in this alphabet) weighted 2..13, mod
+# 23 (DfE, "Unique pupil numbers", annex: as python-stdnum's stdnum.gb.upn computes it).
+UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ0123456789"
+
+
+@lru_cache(maxsize=1)
+def upn_la_numbers() -> tuple[int, ...]:
+    """The LA numbers python-stdnum's UPN rule knows, asked through its public functions (its
+    list is private): each 3-digit number in an otherwise valid UPN."""
+    def upn_with(la: int) -> str:
+        body = f"{la:03d}000000001"
+        return stdnum_upn.calc_check_digit(body) + body
+
+    return tuple(la for la in range(1000) if stdnum_upn.is_valid(upn_with(la)))
+
+
+def _upn_sql() -> str:
+    u = "compact"  # stdnum's compact(): spaces removed, upper case (see check_values)
+    weighted = " + ".join(f"{weight} * (strpos('{UPN_ALPHABET}', {u}[{weight}]) - 1)"
+                          for weight in range(2, 14))
+    la_numbers = ", ".join(str(n) for n in upn_la_numbers())
+    return (f"CASE WHEN length({u}) <> 13 THEN 'invalid_upn:length'"
+            f" WHEN NOT regexp_full_match({u}, '(?s).[0-9]{{11}}[{UPN_ALPHABET}]')"
+            " THEN 'invalid_upn:default'"
+            f" WHEN TRY_CAST({u}[2:4] AS INTEGER) NOT IN ({la_numbers})"
+            " THEN 'invalid_upn:component'"
+            f" WHEN {u}[1] <> '{UPN_ALPHABET}'[(({weighted}) % 23) + 1]"
+            " THEN 'invalid_upn:checksum' END")
+
+
+def _number_sql(f: contract.Field) -> str:
+    if f.kind == "int":
+        form = "WHEN NOT regexp_full_match(v, '[+-]?[0-9]+') THEN 'not_an_integer'"
+        too_large = f"coalesce(abs(TRY_CAST(v AS HUGEINT)) > {MAX_INT}, true)"
+    else:
+        form = r"WHEN NOT regexp_full_match(v, '[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)') THEN 'not_a_number'"
+        too_large = (f"length(ltrim(split_part(ltrim(v, '+-'), '.', 1), '0'))"
+                     f" > {MAX_DECIMAL_DIGITS}")
+    below = ""
+    if f.minimum is not None:
+        rule = "negative_value" if f.minimum == 0 else "below_minimum"
+        below = f" WHEN TRY_CAST(v AS DOUBLE) < {float(f.minimum)!r} THEN '{rule}'"
+    return f"CASE {form} WHEN {too_large} THEN 'out_of_range'{below} END"
+
+
+def _digits_sql(digits: int, rule: str) -> str:
+    return f"CASE WHEN NOT regexp_full_match(v, '[0-9]{{{digits}}}') THEN '{rule}' END"
+
+
+# The column rules, by field kind: field -> a DuckDB expression over ``v`` (and ``compact``: v
+# without spaces, in upper case) that is NULL when the value is fine, else ``rule`` or
+# ``rule:variant`` (the catalogue's wording).
+COLUMN_RULES = {
+    "int": _number_sql,
+    "decimal": _number_sql,
+    "urn": lambda f: _digits_sql(6, "invalid_urn"),
+    "ukprn": lambda f: _digits_sql(8, "invalid_ukprn"),
+    "upn": lambda f: _upn_sql(),
+}
+
+
+def _worded(verdict: str, f: contract.Field) -> tuple[str, str]:
+    rule, _, variant = verdict.partition(":")
+    return rule, what(rule, variant or "default", minimum=f.minimum)
+
+
+def check_values(values, f: contract.Field, source: contract.CsvSource, ctx: Context,
+                 con: duckdb.DuckDBPyConnection | None = None) -> dict[str, tuple[str, str]]:
+    """The broken values among ``values`` (non-null text), each with (rule, what is wrong)."""
+    if f.kind not in COLUMN_RULES:
+        rule = VALUE_RULES.get(f.kind)
+        if rule is None:  # text
+            return {}
+        if isinstance(values, pa.Array):
+            values = values.to_pylist()
+        return {value: broken for value in values if (broken := rule(value, f, source, ctx))}
+    condition = COLUMN_RULES[f.kind](f)
+    distinct = values if isinstance(values, pa.Array) else pc.unique(pa.array(values, pa.string()))
+    candidates = pa.table({"v": distinct})  # noqa: F841 - DuckDB reads it by name
+    values_sql = "candidates"
+    if "compact" in condition:
+        values_sql = "(SELECT v, upper(replace(v, ' ', '')) AS compact FROM candidates)"
+    query = (f"SELECT v, verdict FROM (SELECT v, {condition} AS verdict FROM {values_sql})"
+             " WHERE verdict IS NOT NULL")
+    if con is None:
+        with duckdb.connect() as own:
+            found = own.sql(query).fetchall()
+    else:
+        found = con.sql(query).fetchall()
+    return {value: _worded(verdict, f) for value, verdict in found}
 
 
 def check_value(value: str, f: contract.Field, source: contract.CsvSource, ctx: Context):
-    kind = f.kind
-    if kind in ("int", "decimal"):
-        return _check_number(value, f)
-    if kind == "date":
-        return _check_date(value, f, source, ctx)
-    if kind == "flag" and value.lower() not in _FLAGS:
-        return "invalid_flag", "is not a Y/N flag (expected Y, N, Yes, No, 1, 0, true or false)"
-    if kind == "code" and value.lower() not in _lower(f.codes):
-        return "unknown_code", "is not one of the allowed codes: " + ", ".join(f.codes)
-    if kind == "urn" and not (len(value) == 6 and value.isdigit()):
-        return "invalid_urn", "is not a URN (6 digits)"
-    if kind == "ukprn" and not (len(value) == 8 and value.isdigit()):
-        return "invalid_ukprn", "is not a UKPRN (8 digits)"
-    if kind == "upn":
-        return _check_upn(value)
-    if kind == "academic_year":
-        return _check_academic_year(value, ctx)
-    return None
+    """One value: None when it is fine, else (rule, what is wrong with it)."""
+    return check_values([value], f, source, ctx).get(value)
 
 
 # --- rows --------------------------------------------------------------------------------
@@ -267,18 +334,20 @@ def cell_problem(ctx: Context, row: Row, column: str, value: str | None, rule: s
 
 
 def _row_problems(row: Row, source: contract.CsvSource, headers: dict[str, str],
-                  ctx: Context) -> list[tuple[Problem, str | None]]:
-    """Each problem of the row with the field it would blank (None: it rejects the row)."""
+                  ctx: Context, broken: dict[str, dict[str, tuple[str, str]]]
+                  ) -> list[tuple[Problem, str | None]]:
+    """Each problem of the row with the field it would blank (None: it rejects the row);
+    ``broken``: each field's broken values, as _suspect_rows found them."""
     found = []
     for f in source.fields:
         value = row.values.get(f.name)
         if value is None:
             if f.required and not f.blank_allowed:
                 found.append((cell_problem(ctx, row, headers[f.name], None, "required",
-                                           "is blank but required"), None))
+                                           what("required")), None))
             continue
-        if broken := check_value(value, f, source, ctx):
-            problem = cell_problem(ctx, row, headers[f.name], value, *broken,
+        if problem_of_value := broken.get(f.name, {}).get(value):
+            problem = cell_problem(ctx, row, headers[f.name], value, *problem_of_value,
                                    personal=f.personal)
             found.append((problem, f.name if f.blanks_invalid else None))
     if source.exactly_one_of:
@@ -355,10 +424,11 @@ def check_rows(raw: RawCsv, columns: dict[str, int], source: contract.CsvSource,
     values = _clean_columns(good, columns, source)
     duplicates = _duplicate_keys(values, source.key, len(good))
     rejected, blanks, softened = set(), {}, {}
-    for i in sorted(_suspect_rows(values, source, ctx) | duplicates.keys()):
+    suspects, broken = _suspect_rows(values, source, ctx)
+    for i in sorted(suspects | duplicates.keys()):
         row = Row(numbers[i], {name: column[i].as_py() for name, column in values.items()},
                   good[i], raw.headers)
-        found = _row_problems(row, source, headers, ctx)
+        found = _row_problems(row, source, headers, ctx, broken)
         if i in duplicates:
             key = tuple(row.values[name] for name in source.key)
             found.append((_duplicate_problem(ctx, row, key, numbers[duplicates[i]], source,
@@ -417,9 +487,10 @@ def _clean_columns(rows: list[list[str]], columns: dict[str, int],
 
 
 def _suspect_rows(values: dict[str, pa.Array], source: contract.CsvSource,
-                  ctx: Context) -> set[int]:
-    """Rows that may break a field or row rule (a superset: each is re-checked in full)."""
-    masks = []
+                  ctx: Context) -> tuple[set[int], dict[str, dict[str, tuple[str, str]]]]:
+    """Rows that break a field or row rule (each is then worded in full), and each field's
+    broken values with their (rule, what is wrong): every distinct value is checked once."""
+    masks, broken = [], {}
     with duckdb.connect() as con:
         for f in source.fields:
             column = values[f.name]
@@ -427,55 +498,17 @@ def _suspect_rows(values: dict[str, pa.Array], source: contract.CsvSource,
                 masks.append(pc.is_null(column))
             if f.kind == "text":
                 continue
-            unproven = _unproven_values(con, column, f).to_pylist()
-            broken = [value for value in unproven if check_value(value, f, source, ctx)]
-            if broken:
-                masks.append(pc.is_in(column, value_set=pa.array(broken, pa.string())))
+            distinct = pc.unique(column.drop_null())
+            broken[f.name] = check_values(distinct, f, source, ctx, con) if len(distinct) else {}
+            if broken[f.name]:
+                masks.append(pc.is_in(column, value_set=pa.array(list(broken[f.name]),
+                                                                  pa.string())))
     if source.exactly_one_of:
         filled = [pc.cast(pc.is_valid(values[name]), pa.int8()) for name in source.exactly_one_of]
         masks.append(pc.not_equal(functools.reduce(pc.add, filled), 1))
     if not masks:
-        return set()
-    return set(pc.indices_nonzero(functools.reduce(pc.or_, masks)).to_pylist())
-
-
-_UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ0123456789"  # stdnum.gb.upn's check characters
-_UPN_CHECK = " + ".join(f"{weight} * (strpos('{_UPN_ALPHABET}', v[{weight}]) - 1)"
-                        for weight in range(2, 14))
-
-
-def _fast_check_sql(f: contract.Field) -> str | None:
-    """A DuckDB condition that only plainly valid values meet (each value failing it is
-    checked by ``check_value``); None where every distinct value goes to check_value."""
-    unsigned = f.minimum in (None, 0)
-    sign = "-?" if f.minimum is None else ""
-    if f.kind == "int" and unsigned:  # 9 digits always fit MAX_INT
-        return f"regexp_full_match(v, '{sign}[0-9]{{1,9}}')"
-    if f.kind == "decimal" and unsigned:
-        return (rf"regexp_full_match(v, '{sign}([0-9]{{1,{MAX_DECIMAL_DIGITS}}}(\.[0-9]*)?"
-                rf"|\.[0-9]+)')")
-    if f.kind in ("urn", "ukprn"):
-        return f"regexp_full_match(v, '[0-9]{{{6 if f.kind == 'urn' else 8}}}')"
-    if f.kind == "upn":
-        la_numbers = ", ".join(str(n) for n in sorted(upn_rule._la_numbers))
-        return (f"regexp_full_match(v, '[A-Z][0-9]{{11}}[A-HJ-NPQRT-Z0-9]')"
-                f" AND TRY_CAST(v[2:4] AS INTEGER) IN ({la_numbers})"
-                f" AND v[1] = '{_UPN_ALPHABET}'[(({_UPN_CHECK}) % 23) + 1]")
-    return None
-
-
-def _unproven_values(con: duckdb.DuckDBPyConnection, column: pa.Array,
-                     f: contract.Field) -> pa.Array:
-    """The distinct non-null values of a column that the fast check does not vouch for."""
-    distinct = pc.unique(column.drop_null())
-    condition = _fast_check_sql(f)
-    if condition is None or not len(distinct):
-        return distinct
-    candidates = pa.table({"v": distinct})  # noqa: F841 - DuckDB reads it by name
-    # DuckDB need not stop at the first false AND term, so no term may raise on a value the
-    # others reject (TRY_CAST); a NULL verdict vouches for nothing
-    query = f"SELECT v FROM candidates WHERE NOT coalesce(({condition}), false)"
-    return con.sql(query).to_arrow_table().column("v")
+        return set(), broken
+    return set(pc.indices_nonzero(functools.reduce(pc.or_, masks)).to_pylist()), broken
 
 
 def _duplicate_keys(values: dict[str, pa.Array], key: tuple[str, ...],
