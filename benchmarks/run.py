@@ -7,8 +7,12 @@ For each scale, in data/bench/scale-<S>/ (sample data generated once, seed 42):
 1. full refresh from an empty warehouse (`python -m orchestration.run_all --only refresh`: the
    nightly refresh job, bronze to report and publication), then the school outbox job that
    follows it (`--only outbox`: every template and feedback workbook written), timed apart;
-2. the lower bound: the same ingestion and dbt SQL over the same landing folder in one DuckDB
-   process (benchmarks/refresh/lower_bound.py), and the full refresh's ratio to it;
+2. two baselines over the same landing folder, each in one DuckDB process, and the full
+   refresh's ratio to each: **unorchestrated** (benchmarks/refresh/unorchestrated.py: the
+   platform's own Python ingestion + dbt's compiled SQL of models and tests; formerly mislabelled
+   "lower bound") and the **floor** (benchmarks/refresh/floor.py: DuckDB's read_csv of the raw
+   landed files + the same compiled SQL). The full refresh, both baselines and the BI queries
+   are measured --runs times (default 3): median and range, every run kept;
 3. a no-change rerun;
 4. new Synergy nights identical to the last one: one warm-up night (the first rebuild after
    the full refresh), then --unchanged-nights more (default 3): time, and warehouse growth per
@@ -19,7 +23,11 @@ For each scale, in data/bench/scale-<S>/ (sample data generated once, seed 42):
 Every step runs as a child process: wall seconds, peak RSS (os.wait4, largest process) and the
 sampled peak of the whole process tree (see benchmarks/refresh/measure.py). Per-stage seconds
 come from the Dagster run's step events. Results go to data/bench/results.json (one object per
-scale, replacing earlier results of the same scale) and a table is printed.
+scale, replacing earlier results of the same scale), and each run's results, without logs, to
+benchmarks/results/<measured at>-scale-<S>.json (small; committed, so README figures can be
+checked: a ratio divides figures of one file). A table is printed. Cache state: warm (the
+landing files were just generated or read by the previous run; nothing drops the OS page
+cache, which would need root and slow everyone else's processes).
 Targets are reported, never asserted. Run on a quiet machine: figures on a shared one are noise.
 """
 
@@ -48,12 +56,17 @@ PLATFORM_VARS = ("SEND_DATA_ROOT", "SEND_LANDING_DIR", "SEND_ARCHIVE_DIR", "SEND
                  "SEND_PUBLISHED_DIR", "SEND_REPORT_DIR", "SEND_OUTBOX_DIR", "SEND_PSEUDONYM_KEY",
                  "DAGSTER_HOME")
 STATE = ("warehouse.duckdb", "warehouse.duckdb.wal", "archive", "dagster_home", "published",
-         "report", "outbox", "lower_bound", "dbt_compile", "logs")
+         "report", "outbox", "unorchestrated", "floor", "dbt_compile", "logs")
+RUN_STATE = ("warehouse.duckdb", "warehouse.duckdb.wal", "archive", "dagster_home", "published",
+             "report", "outbox")  # removed before each full refresh from an empty warehouse
+RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
+CACHE_STATE = ("warm: landing files read by the previous step (generation or the previous run); "
+               "the OS page cache is never dropped")
 
 # (metric, scale it applies to or None for every scale, limit): reported, not asserted.
 TARGETS = [
     ("full_refresh_s", 1, 60), ("nochange_refresh_s", 1, 20), ("peak_rss_mb", 1, 2048),
-    ("full_refresh_s", 25, 600), ("peak_rss_mb", 25, 6144), ("ratio_to_lower_bound", 25, 1.5),
+    ("full_refresh_s", 25, 600), ("peak_rss_mb", 25, 6144), ("ratio_to_unorchestrated", 25, 1.5),
     ("storage_growth_unchanged_night_pct", None, 1.0), ("bi_query_p95_ms", None, 50),
     ("returns_limits_overhead_pct", 1, 5.0), ("disclosure_audit_s", 1, 30), ("disclosure_audit_s", 25, 300),
 ]
@@ -63,7 +76,7 @@ def scale_label(scale: float) -> str:
     return f"{scale:g}"
 
 
-def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int) -> dict:
+def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int, runs_each: int = 3) -> dict:
     folder = out / f"scale-{scale_label(scale)}"
     land = folder / "landing"
     logs = folder / "logs"
@@ -100,14 +113,24 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
     def outbox(name: str) -> Measurement:
         return step(f"{name}_outbox", [PYTHON, "-m", "orchestration.run_all", "--only", "outbox"])
 
-    full = refresh("full")
+    fulls = []
+    for number in range(1, runs_each + 1):
+        for name in RUN_STATE:
+            _remove(folder / name)
+        fulls.append(refresh("full" if number == runs_each else f"full_{number}"))
+    full = fulls[-1]
     full_outbox = outbox("full")
-    # The same work as the full refresh (same landing folder), in one process.
+    # The baselines over the same landing folder, each in one process.
     manifest = _compile_dbt(folder, land, env, step)
-    lower = step("lower_bound", [PYTHON, str(REPO_ROOT / "benchmarks/refresh/lower_bound.py"),
-                                 "--landing", str(land), "--workdir", str(folder / "lower_bound"),
-                                 "--compiled-manifest", str(manifest),
-                                 "--reference-from", str(folder / "warehouse.duckdb")])
+
+    def baseline(name: str) -> list[Measurement]:
+        return [step(f"{name}_{number}", [
+            PYTHON, str(REPO_ROOT / f"benchmarks/refresh/{name}.py"), "--landing", str(land),
+            "--workdir", str(folder / name), "--compiled-manifest", str(manifest),
+            "--reference-from", str(folder / "warehouse.duckdb")]) for number in range(1, runs_each + 1)]
+
+    unorchestrated = baseline("unorchestrated")
+    floor = baseline("floor")
     # School-return ingestion with the workbook limits (guard + workers) and without.
     returns = step("returns_ingest", [PYTHON, str(REPO_ROOT / "benchmarks/bench_returns_ingest.py"),
                                       "--landing", str(land), "--repeats", "3" if scale <= 1 else "1"])
@@ -141,12 +164,17 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
     new_snapshot = refresh("new_snapshot")
 
     published = folder / "published" / "current" / "published.duckdb"
-    bi = bi_queries.measure(published, repetitions) if published.exists() else None
+    bi_runs = [bi_queries.measure(published, repetitions) for _ in range(runs_each)] if published.exists() else []
+    bi = bi_runs[-1] if bi_runs else None
+    full_s = spread([m.wall_s for m in fulls])
+    unorchestrated_s = spread([m.wall_s for m in unorchestrated]) if all(m.ok for m in unorchestrated) else None
+    floor_s = spread([m.wall_s for m in floor]) if all(m.ok for m in floor) else None
 
     measured_runs = [m for m in steps if m.name not in ("generate", "dbt_compile")]
     result = {
         "scale": scale,
-        "full_refresh_s": full.wall_s,
+        "full_refresh_s": full_s["median"],
+        "full_refresh_runs_s": full_s,
         "nochange_refresh_s": nochange.wall_s,
         "outbox_after_full_refresh_s": full_outbox.wall_s,
         "outbox_after_nochange_refresh_s": nochange_outbox.wall_s,
@@ -154,9 +182,16 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
         "new_snapshot_refresh_s": new_snapshot.wall_s,
         "peak_rss_mb": max(m.peak_rss_mb for m in measured_runs),
         "peak_tree_rss_mb": max(m.peak_tree_rss_mb for m in measured_runs),
-        "lower_bound_s": lower.wall_s,
-        "lower_bound_detail": _last_json_line(lower.log) if lower.ok else None,
-        "ratio_to_lower_bound": round(full.wall_s / lower.wall_s, 2) if lower.ok else None,
+        "runs_each": runs_each,
+        "cache_state": CACHE_STATE,
+        "unorchestrated_s": unorchestrated_s and unorchestrated_s["median"],
+        "unorchestrated_runs_s": unorchestrated_s,
+        "unorchestrated_detail": [_last_json_line(m.log) for m in unorchestrated if m.ok],
+        "ratio_to_unorchestrated": ratio(full_s, unorchestrated_s),
+        "floor_s": floor_s and floor_s["median"],
+        "floor_runs_s": floor_s,
+        "floor_detail": [_last_json_line(m.log) for m in floor if m.ok],
+        "ratio_to_floor": ratio(full_s, floor_s),
         "returns_ingest_s_before": (returns_detail or {}).get("returns_ingest_s_before"),
         "returns_ingest_s_after": (returns_detail or {}).get("returns_ingest_s_after"),
         "returns_limits_overhead_pct": (returns_detail or {}).get("overhead_pct"),
@@ -172,8 +207,12 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
         "storage_growth_warm_up_night_bytes": before - warm_before,
         "snapshot_csv_bytes": night_bytes,
         "warehouse_bytes": (folder / "warehouse.duckdb").stat().st_size,
-        "bi_query_p50_ms": bi["p50_ms"] if bi else None,
-        "bi_query_p95_ms": bi["p95_ms"] if bi else None,
+        "bi_query_p50_ms": spread([b["p50_ms"] for b in bi_runs])["median"] if bi else None,
+        "bi_query_p95_ms": spread([b["p95_ms"] for b in bi_runs])["median"] if bi else None,
+        "bi_connect_and_query_p50_ms": spread([b["connect_and_query_p50_ms"] for b in bi_runs])["median"] if bi else None,
+        "bi_connect_and_query_p95_ms": spread([b["connect_and_query_p95_ms"] for b in bi_runs])["median"] if bi else None,
+        "bi_query_p95_runs_ms": spread([b["p95_ms"] for b in bi_runs]) if bi else None,
+        "bi_connect_and_query_p95_runs_ms": spread([b["connect_and_query_p95_ms"] for b in bi_runs]) if bi else None,
         "bi_queries": bi,
         "stages": runs,
         "refresh_runs_succeeded": {name: bool(run and run["status"] == "SUCCESS")
@@ -189,6 +228,24 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
     return result
 
 
+def spread(values: list[float]) -> dict:
+    """Median and range of repeated measurements, with every value."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return {"median": round(median, 3), "min": ordered[0], "max": ordered[-1], "runs": list(values)}
+
+
+def ratio(full: dict, baseline: dict | None) -> dict | None:
+    """Full refresh / baseline: the ratio of the medians, and its range (the slowest full run
+    over the fastest baseline run and the other way round), all from this one bench run."""
+    if not baseline:
+        return None
+    return {"median": round(full["median"] / baseline["median"], 2),
+            "min": round(full["min"] / baseline["max"], 2),
+            "max": round(full["max"] / baseline["min"], 2)}
+
+
 def _platform_env(folder: Path, land: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PLATFORM_VARS}
     env.update(SEND_DATA_ROOT=str(folder), SEND_LANDING_DIR=str(land),
@@ -199,7 +256,7 @@ def _platform_env(folder: Path, land: Path) -> dict[str, str]:
 
 def _compile_dbt(folder: Path, land: Path, env: dict, step) -> Path:
     """Compiled SQL of every model and test, with relation names of a file called
-    warehouse.duckdb (as the platform's and the lower bound's are)."""
+    warehouse.duckdb (as the platform's and the baselines' are)."""
     work = folder / "dbt_compile"
     work.mkdir(parents=True, exist_ok=True)
     compiled = step("dbt_compile", [str(Path(PYTHON).parent / "dbt"), "compile", "--quiet",
@@ -242,6 +299,8 @@ def _verdicts(result: dict) -> list[dict]:
         if scale is not None and result["scale"] != scale:
             continue
         value = result.get(metric)
+        if isinstance(value, dict):
+            value = value["median"]
         verdicts.append({"metric": metric, "target": limit, "value": value,
                          "met": None if value is None else value <= limit})
     return verdicts
@@ -268,16 +327,29 @@ def save(results: list[dict], path: Path) -> None:
     path.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
 
 
+def save_run(result: dict) -> Path:
+    """This run's results under benchmarks/results/ (committed): without the per-step logs."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = result["measured_at"].replace(":", "").replace("+0000", "Z")
+    path = RESULTS_DIR / f"{stamp}-scale-{scale_label(result['scale'])}.json"
+    path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
 ROWS = [
     ("full refresh (s)", "full_refresh_s"), ("no-change rerun (s)", "nochange_refresh_s"),
     ("unchanged night (s)", "unchanged_night_refresh_s"), ("new snapshot (s)", "new_snapshot_refresh_s"),
     ("outbox job after the full refresh (s)", "outbox_after_full_refresh_s"),
     ("outbox job after a no-change rerun (s)", "outbox_after_nochange_refresh_s"),
     ("peak RSS, largest process (MB)", "peak_rss_mb"), ("peak RSS, process tree (MB)", "peak_tree_rss_mb"),
-    ("lower bound, one process (s)", "lower_bound_s"), ("ratio full / lower bound", "ratio_to_lower_bound"),
+    ("unorchestrated, one process (s)", "unorchestrated_s"),
+    ("ratio full / unorchestrated (median)", "ratio_to_unorchestrated"),
+    ("floor: read_csv + SQL, one process (s)", "floor_s"), ("ratio full / floor (median)", "ratio_to_floor"),
     ("storage growth / unchanged night (%)", "storage_growth_unchanged_night_pct"),
     ("  same, used blocks only (%)", "storage_growth_used_blocks_pct"),
     ("BI query p50 (ms)", "bi_query_p50_ms"), ("BI query p95 (ms)", "bi_query_p95_ms"),
+    ("BI connect + query p50 (ms)", "bi_connect_and_query_p50_ms"),
+    ("BI connect + query p95 (ms)", "bi_connect_and_query_p95_ms"),
     ("disclosure release, engine (s)", "disclosure_release_s"), ("disclosure audit (s)", "disclosure_audit_s"),
 ]
 
@@ -305,6 +377,8 @@ def print_table(results: list[dict]) -> None:
 
 
 def _fmt(value) -> str:
+    if isinstance(value, dict):
+        value = value["median"]
     if value is None:
         return "-"
     return f"{value:,.2f}" if isinstance(value, float) else str(value)
@@ -318,6 +392,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true",
                         help=f"a tiny scale ({QUICK_SCALE}) to prove the bench works")
     parser.add_argument("--repetitions", type=int, default=200, help="repetitions of each BI query")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs of the full refresh, each baseline and the BI queries (>= 3: "
+                        "median and range)")
     parser.add_argument("--unchanged-nights", type=int, default=3,
                         help="unchanged Synergy nights after the warm-up night to average storage "
                         "growth over (default 3)")
@@ -333,11 +410,12 @@ def main() -> int:
     results = []
     for scale in scales:
         print(f"scale {scale_label(scale)} -> {args.out / ('scale-' + scale_label(scale))}", flush=True)
-        result = bench_scale(scale, args.out, args.repetitions, args.unchanged_nights)
+        result = bench_scale(scale, args.out, args.repetitions, args.unchanged_nights, args.runs)
         result["machine"] = {**info, "load_average_after": [round(x, 2) for x in os.getloadavg()]}
         result["measured_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         results.append(result)
         save([result], args.out / "results.json")
+        print(f"this run's results: {save_run(result)}")
     print()
     print_table(results)
     print(f"\nresults: {args.out / 'results.json'}")
