@@ -22,6 +22,8 @@ from tests.conftest import REPO_ROOT, platform_env
 LOCATION = "send_data_platform"
 STARTUP_TIMEOUT_S = 180
 RUN_TIMEOUT_S = 600
+# launchRun starts a run worker that loads the code location: slow on a loaded 2-core machine
+REQUEST_TIMEOUT_S = 120
 
 
 def free_port() -> int:
@@ -35,7 +37,7 @@ def graphql(port: int, query: str, variables: dict | None = None) -> dict:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=30) as response:
+    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
         payload = json.load(response)
     assert "errors" not in payload, payload.get("errors")
     return payload["data"]
