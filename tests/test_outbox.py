@@ -27,7 +27,8 @@ from orchestration.ingest import (
     ingest_gias, ingest_school_returns, ingest_srp_register, ingest_synergy,
 )
 from orchestration.outbox.feedback import MARKING, build_feedback, feedback_paths, write_feedback
-from orchestration.outbox.placed_pupils import PlacedPupil, nc_year
+from orchestration.outbox.placed_pupils import PlacedPupil
+from orchestration.pseudonymise import DEV_KEY
 from orchestration.outbox.templates import (
     _pupil_row, coming_academic_year, template_path, write_templates,
 )
@@ -69,9 +70,18 @@ def sample(tmp_path_factory):
     out = root / "outbox"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         year = coming_academic_year(con)
-        templates = write_templates(con, out, year).files
-        feedback = build_feedback(con)
-        feedback_files = write_feedback(con, out).files
+        templates = write_templates(con, out, year, DEV_KEY).files
+        feedback = build_feedback(con, DEV_KEY)
+        feedback_files = write_feedback(con, out, DEV_KEY).files
+        reconciliation = {(f, sha): counts for f, sha, *counts in con.execute("""
+            select source_file, submission_id,
+                   sum(in_council_records * (1 - in_return)),
+                   sum(in_return * (1 - in_council_records)),
+                   sum(designation_mismatch), sum(nc_year_mismatch)
+            from silver.silver_return_pupil_reconciliation
+            where upn_key is not null
+            group by all
+        """).fetchall()}
         gold = con.execute("""
             select urn, academic_year, pupils_only_in_synergy, pupils_only_in_return,
                    designation_mismatches, nc_year_mismatches
@@ -82,7 +92,8 @@ def sample(tmp_path_factory):
     for entry in manifest["defects"]:
         defects[entry["defect"]].append(entry)
     return dict(landing=landing, out=out, year=year, templates=templates, feedback=feedback,
-                feedback_files=feedback_files, defects=defects, gold=gold)
+                feedback_files=feedback_files, defects=defects, gold=gold,
+                reconciliation=reconciliation)
 
 
 # --- expectations from the landed CSVs ----------------------------------------------------
@@ -215,15 +226,16 @@ def test_pupil_rows_the_council_cannot_complete_stay_editable():
     assert not _pupil_row(PlacedPupil(None, 3, "ASD", dt.date(2024, 9, 4))).prefilled
 
 
-@pytest.mark.parametrize("born, start, expected", [
-    (dt.date(2020, 8, 31), 2024, 0),  # 4 on 31 Aug 2024: Reception
-    (dt.date(2020, 9, 1), 2024, None),  # 3 on 31 Aug 2024: nursery, no NC year
-    (dt.date(2013, 9, 1), 2025, 7),
-    (dt.date(2013, 8, 31), 2025, 8),
-    (None, 2025, None),
-])
-def test_nc_year_from_date_of_birth(born, start, expected):
-    assert nc_year(born, start) == expected
+def test_the_outbox_keeps_no_copy_of_the_placement_or_nc_year_rules():
+    """Which pupils a school had, their NC year and the comparison with a return are dbt's
+    (silver_srp_pupils_in_year, silver_return_pupil_reconciliation): the outbox only names the
+    pupils again, so it reads no Synergy placement, plan or date of birth from bronze."""
+    outbox = Path(__file__).resolve().parents[1] / "orchestration" / "outbox"
+    for path in outbox.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for copy in ("synergy_placement", "synergy_named_plan", "date_of_birth",
+                     "def nc_year", "def _differences(school"):
+            assert copy not in text, (path.name, copy)
 
 
 # --- feedback -----------------------------------------------------------------------------
@@ -341,6 +353,25 @@ def test_feedback_pupil_check_matches_gold_reconciliation(sample):
                 kinds.count("In your return, not in council records"),
                 kinds.count("Designation differs"), kinds.count("NC year differs"))
     assert mine == {(urn, year): tuple(counts) for urn, year, *counts in sample["gold"]}
+
+
+def test_feedback_pupil_check_is_the_silver_reconciliation_named_again(sample):
+    """Every compared return, current or not: its Pupil check is exactly its rows of
+    silver_return_pupil_reconciliation (the council's pupils with a UPN can be named)."""
+    compared = 0
+    for item in sample["feedback"]:
+        sub = item.submission
+        if item.differences is None:
+            assert (sub.source_file, sub.sha256) not in sample["reconciliation"]
+            continue
+        kinds = [d.difference for d in item.differences]
+        expected = sample["reconciliation"].get((sub.source_file, sub.sha256), [0, 0, 0, 0])
+        assert [kinds.count("In council records, missing from your return"),
+                kinds.count("In your return, not in council records"),
+                kinds.count("Designation differs"), kinds.count("NC year differs")] == \
+            [int(n) for n in expected], sub.source_file
+        compared += 1
+    assert compared > 30 and any(sum(counts) for counts in sample["reconciliation"].values())
 
 
 def test_versions_of_one_file_name_get_numbered(sample):

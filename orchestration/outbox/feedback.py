@@ -9,10 +9,11 @@ superseded ones included) :func:`write_feedback` writes
 * **Issues**: each error and warning bronze recorded for the file (``bronze.load_errors``):
   sheet, cell, row, column, the value entered, what was wrong and what to do.
 * **Pupil check**: the return's pupil list against the pupils the council has placed in the
-  school's SRP during the year (placed_pupils, the same list the template was pre-filled
-  with): pupils only in the return, pupils missing from it, designation and NC year
-  differences, each named by UPN. Only the school's own pupils appear: the council's side is
-  limited to the URN the return is for, and the return's side is what the school sent.
+  school's SRP during the year, as silver.silver_return_pupil_reconciliation compared them
+  (the one comparison; gold counts the same rows): pupils only in the return, pupils missing
+  from it, designation and NC year differences, each named by UPN. Only the school's own
+  pupils appear: each row is named again from bronze (the UPN on the return's row, or the
+  council's record of a pupil placed at that school), never anything else.
 
 ``<name>`` is the file's name (prefixed with the URN when it does not start with it), made
 safe and short for a file name (names.py); versions of the same name get ``_v1``, ``_v2``... in
@@ -43,7 +44,7 @@ from openpyxl.utils import get_column_letter
 from orchestration.contract import academic_year_folder, academic_year_start
 from orchestration.outbox.names import safe_name
 from orchestration.problems import DEFAULT_ADVICE, advice, advice_by_rule  # noqa: F401
-from orchestration.outbox.placed_pupils import PlacedPupil, placed_pupils
+from orchestration.outbox.placed_pupils import pseudonym_key, upns_by_key
 from orchestration.outbox.writer import WriteOutcome, write_changed
 from orchestration.returns import layout
 from orchestration.returns.cells import write_cell
@@ -133,19 +134,22 @@ class Feedback:
 
 # --- building ----------------------------------------------------------------------------
 
-def build_feedback(con) -> list[Feedback]:
-    """Feedback for every return workbook received, in year, URN and received order."""
+def build_feedback(con, key: str | None = None) -> list[Feedback]:
+    """Feedback for every return workbook received, in year, URN and received order. ``key``:
+    the pseudonym key silver was built with (default: the one dbt resolves), to name each
+    school's own pupils again from bronze."""
+    if key is None:
+        key = pseudonym_key()
     submissions = _submissions(con)
     current = {(s.urn, s.academic_year): s for s in submissions if s.is_current}
     issues = _issues_by_file(con)
-    returned = _returned_pupils(con)
-    placed: dict[int, dict[str, list[PlacedPupil]]] = {}
+    compared = _reconciliation(con, key)
     feedback = []
     for sub in submissions:
         file_issues = issues.get((sub.source_file, sub.sha256), [])
         status, outcome, explanation = _outcome(sub, file_issues,
                                                 current.get((sub.urn, sub.academic_year)))
-        differences, note = _compare_pupils(sub, file_issues, returned, placed, con)
+        differences, note = _compare_pupils(sub, file_issues, compared)
         if differences:
             explanation.append(
                 f"Please look at the Pupil check sheet: {_plural(len(differences), 'difference')}"
@@ -191,15 +195,49 @@ def _issues_by_file(con) -> dict[tuple[str, str], list[Issue]]:
     return found
 
 
-def _returned_pupils(con) -> dict[tuple[str, str], list[dict]]:
-    """Pupils rows of each return: loaded rows and, from load_errors, rows rejected for an
-    error (still pupils the school listed), one per sheet row, in row order."""
-    rows: dict[tuple[str, str], dict[int, dict]] = defaultdict(dict)
-    for source_file, sha256, row, upn, nc, designation in con.execute("""
-        select _source_file, _sha256, _row_number, upn, nc_year, designation
-        from bronze.return_pupils
-    """).fetchall():
-        rows[(source_file, sha256)][row] = {"upn": upn, "nc_year": nc, "designation": designation}
+@dataclass(frozen=True)
+class ComparedPupil:
+    """One row of silver.silver_return_pupil_reconciliation, its pupil named again."""
+
+    upn: str | None  # None: the pupil cannot be named (no UPN in council records)
+    in_return: bool
+    in_council_records: bool
+    return_designation: str | None
+    council_designation: str | None  # None: council records do not say
+    return_nc_year: int | None
+    council_nc_year: int | None
+    designation_mismatch: bool
+    nc_year_mismatch: bool
+
+
+def _reconciliation(con, key: str) -> dict[tuple[str, str], list[ComparedPupil]]:
+    """Each compared return's rows of silver_return_pupil_reconciliation, by (file, sha256),
+    named again: pupils the return lists by the UPN on their row, the council's other pupils
+    from bronze (upns_by_key), each only in its own school's feedback."""
+    rows = con.execute("""
+        select source_file, submission_id, return_row, upn_key, in_return = 1,
+               in_council_records = 1, return_designation,
+               nullif(council_designation, 'unknown'), return_nc_year, council_nc_year,
+               designation_mismatch = 1, nc_year_mismatch = 1
+        from silver.silver_return_pupil_reconciliation
+    """).fetchall()
+    listed = _listed_upns(con)
+    from_council = upns_by_key(con, key, {r[3] for r in rows if r[3] and not r[4]})
+    compared: dict[tuple[str, str], list[ComparedPupil]] = defaultdict(list)
+    for source_file, sha256, return_row, upn_key, in_return, *facts in rows:
+        upn = (listed.get((source_file, sha256, return_row)) if in_return
+               else from_council.get(upn_key))
+        compared[(source_file, sha256)].append(ComparedPupil(upn, in_return, *facts))
+    return compared
+
+
+def _listed_upns(con) -> dict[tuple[str, str, int], str]:
+    """The UPN on each Pupils row of each return: loaded rows and rows rejected for an error
+    (bronze keeps those whole in load_errors.raw_record)."""
+    found = {(f, sha, row): upn for f, sha, row, upn in con.execute("""
+        select _source_file, _sha256, _row_number, upper(trim(upn))
+        from bronze.return_pupils where upn is not null
+    """).fetchall()}
     for source_file, sha256, row, raw in con.execute("""
         select source_file, sha256, row_number, any_value(raw_record)
         from bronze.load_errors
@@ -207,8 +245,10 @@ def _returned_pupils(con) -> dict[tuple[str, str], list[dict]]:
           and row_number is not null and raw_record is not null
         group by all
     """, [layout.PUPILS]).fetchall():
-        rows[(source_file, sha256)].setdefault(row, json.loads(raw))
-    return {key: [by_row[r] for r in sorted(by_row)] for key, by_row in rows.items()}
+        upn = json.loads(raw).get("upn")
+        if upn:
+            found.setdefault((source_file, sha256, row), upn.strip().upper())
+    return found
 
 
 # --- outcome -----------------------------------------------------------------------------
@@ -271,8 +311,8 @@ def _reason(sub: Submission) -> str:
 
 # --- pupil check -------------------------------------------------------------------------
 
-def _compare_pupils(sub: Submission, issues: list[Issue], returned: dict, placed: dict,
-                    con) -> tuple[list[Difference] | None, str]:
+def _compare_pupils(sub: Submission, issues: list[Issue],
+                    compared: dict) -> tuple[list[Difference] | None, str]:
     if sub.status == "quarantined":
         return None, "Not compared: the file could not be read."
     if any(i.rule == "wrong_year" for i in issues):
@@ -280,69 +320,44 @@ def _compare_pupils(sub: Submission, issues: list[Issue], returned: dict, placed
                       "sent for.")
     if sub.academic_year is None or not (sub.urn and sub.urn.isdigit() and len(sub.urn) == 6):
         return None, "Not compared: the return has no valid URN or academic year."
-    start = academic_year_start(sub.academic_year)
-    if start not in placed:
-        placed[start] = placed_pupils(con, start)
-    council = {p.upn: p for p in placed[start].get(sub.urn, []) if p.upn}
-    school = {}
-    for row in returned.get((sub.source_file, sub.sha256), []):
-        upn = (row.get("upn") or "").strip().upper()
-        if _is_upn(upn):
-            school.setdefault(upn, row)
-    return _differences(school, council, sub.academic_year), (
-        f"Your return's pupil list compared with the {len(council)} pupil(s) the council "
+    pupils = compared.get((sub.source_file, sub.sha256), [])
+    council = sum(p.in_council_records for p in pupils)
+    return _differences(pupils, sub.academic_year), (
+        f"Your return's pupil list compared with the {council} pupil(s) the council "
         f"has placed in your SRP at any time during {sub.academic_year}.")
 
 
-def _differences(school: dict[str, dict], council: dict[str, PlacedPupil],
-                 year: str) -> list[Difference]:
+def _differences(pupils: list[ComparedPupil], year: str) -> list[Difference]:
+    """The reconciliation's findings for one return, in words, each pupil named by UPN."""
+    named = sorted((p for p in pupils if p.upn), key=lambda p: p.upn)
     found = []
-    for upn in sorted(school.keys() - council.keys()):
+    for p in (p for p in named if p.in_return and not p.in_council_records):
         found.append(Difference(
-            upn, "In your return, not in council records", "listed", "not placed in your SRP",
+            p.upn, "In your return, not in council records", "listed", "not placed in your SRP",
             f"The council has no record of this pupil in your SRP during {year}. If they were "
             "in the SRP, tell the SEND team so their placement record can be updated; if not, "
             "remove the row."))
-    for upn in sorted(council.keys() - school.keys()):
+    for p in (p for p in named if p.in_council_records and not p.in_return):
         found.append(Difference(
-            upn, "In council records, missing from your return", "not listed",
+            p.upn, "In council records, missing from your return", "not listed",
             "placed in your SRP",
             f"Council records show this pupil in your SRP during {year}. Add them to the "
             "Pupils sheet, or tell the SEND team if they were not in your SRP."))
-    for upn in sorted(school.keys() & council.keys()):
-        row, pupil = school[upn], council[upn]
-        designation = (row.get("designation") or "").strip().upper() or None
-        if designation and designation != pupil.designation:
+    for p in named:
+        if p.designation_mismatch:
             found.append(Difference(
-                upn, "Designation differs", designation, pupil.designation or "not recorded",
+                p.upn, "Designation differs", p.return_designation,
+                p.council_designation or "not recorded",
                 "Check which designation the pupil's place is under; tell the SEND team if "
-                "the council's record is wrong." if pupil.designation else
+                "the council's record is wrong." if p.council_designation else
                 "The council's record does not say which designation the pupil's place is "
                 "under; the SEND team will update it (tell them if your return is wrong)."))
-        nc = _nc_year(row.get("nc_year"))
-        if nc is not None and pupil.nc_year is not None and nc != pupil.nc_year:
+        if p.nc_year_mismatch:
             found.append(Difference(
-                upn, "NC year differs", str(nc), str(pupil.nc_year),
+                p.upn, "NC year differs", str(p.return_nc_year), str(p.council_nc_year),
                 "Check the pupil's NC year (from their date of birth; 0 = Reception); tell "
                 "the SEND team if the council's record is wrong."))
     return found
-
-
-def _nc_year(text: str | None) -> int | None:
-    text = (text or "").strip().upper()
-    if text == "R":
-        return 0
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() else None
-
-
-def _is_upn(text: str) -> bool:
-    from stdnum.gb.upn import is_valid
-
-    return bool(text) and is_valid(text)
 
 
 def _counts(issues: list[Issue], differences: list[Difference] | None) -> dict[str, int]:
@@ -394,9 +409,9 @@ def write_feedback_files(feedback: list[Feedback], out_dir: Path) -> WriteOutcom
     return outcome
 
 
-def write_feedback(con, out_dir: Path) -> WriteOutcome:
+def write_feedback(con, out_dir: Path, key: str | None = None) -> WriteOutcome:
     """One feedback workbook for every return workbook received."""
-    return write_feedback_files(build_feedback(con), out_dir)
+    return write_feedback_files(build_feedback(con, key), out_dir)
 
 
 def write_feedback_workbook(path: Path, item: Feedback) -> None:

@@ -1,17 +1,15 @@
-"""What the council knows about an SRP school in an academic year, read from bronze.
+"""What the council knows about an SRP school in an academic year, and naming pupils again.
 
 Shared by the return templates (what the council pre-fills) and the feedback (what a return
 is checked against), so a school is checked against exactly the pupils it was sent.
 
-**Personal data**: this module reads UPNs and dates of birth from bronze. Its results may
-only go to the school the pupils are placed at (a school's own pupils, to that school).
+Which pupils a school had in a year is decided in dbt alone (silver_srp_pupils_in_year; the
+comparison with a return in silver_return_pupil_reconciliation), keyed by pseudonyms. This
+module only names them again, from bronze (:func:`upns_by_key`), and only for the school a
+workbook goes to.
 
-The pupils of a school in a year follow silver_srp_pupils_in_year (dbt), which holds only
-pseudonyms: a current Synergy placement flagged resourced provision at a school the current
-SRP register lists for the year, on roll at any time between 1 September and 31 August
-(entry date on or before 31 August, and no leaving date or one after 1 September); one row
-per person and school (their latest such placement); designation = the placement's
-srp_designation, else the school's only designation, else unknown (None).
+**Personal data**: its results hold UPNs. They may only go to the school the pupils are placed
+at (a school's own pupils, to that school).
 """
 
 from __future__ import annotations
@@ -22,11 +20,9 @@ from dataclasses import dataclass, field
 from stdnum.gb.upn import is_valid as is_valid_upn
 
 from orchestration.contract import academic_year_label
+from orchestration.pseudonymise import pseudonym, resolve_key
 
-# Bronze keeps text as landed; these mirror the dbt parsing macros (parse_date, parse_flag).
-_DATE = "cast(coalesce(try_strptime({0}, '%d/%m/%Y'), try_strptime({0}, '%Y-%m-%d')) as date)"
-_TRUE = "lower(trim({0})) in ('y', 'yes', '1', 'true')"
-_NC_YEARS = range(0, 15)  # 0 = Reception ... 14 (layout.NC_YEARS)
+_NC_YEARS = range(0, 15)  # 0 = Reception ... 14: the template's NC years (layout.NC_YEARS)
 
 
 @dataclass(frozen=True)
@@ -44,16 +40,26 @@ class SrpSchool:
     places: dict[str, int | None] = field(default_factory=dict)  # designation -> commissioned
 
 
-def nc_year(date_of_birth: dt.date | None, start_year: int) -> int | None:
-    """NC year in the academic year starting 1 Sep ``start_year``: (age on 31 August of
-    ``start_year``) - 4, Reception = 0; None outside Reception to Year 14."""
-    if date_of_birth is None:
-        return None
-    day = dt.date(start_year, 8, 31)
-    age = day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month,
-                                                                   date_of_birth.day))
-    year = age - 4
-    return year if year in _NC_YEARS else None
+def pseudonym_key() -> str:
+    """The pseudonym key dbt builds silver with (pseudonymise.Plugin resolves it the same way)."""
+    from orchestration.settings import Paths
+
+    return resolve_key(Paths.from_env().landing)
+
+
+def upns_by_key(con, key: str, upn_keys: set[str]) -> dict[str, str]:
+    """The UPN behind each of these upn_keys, from the current Synergy persons in bronze (keys
+    of UPNs Synergy does not hold, or not validly, stay unnamed)."""
+    if not upn_keys:
+        return {}
+    found = {}
+    for (upn,) in con.execute(
+            "select distinct upper(trim(upn)) from bronze.synergy_person"
+            " where _valid_to is null and upn is not null").fetchall():
+        upn_key = pseudonym(key, "upn", upn)
+        if upn_key in upn_keys and is_valid_upn(upn):
+            found[upn_key] = upn
+    return found
 
 
 def latest_register_year(con) -> int | None:
@@ -90,66 +96,22 @@ def srp_schools(con, start_year: int) -> dict[str, SrpSchool]:
     return schools
 
 
-def placed_pupils(con, start_year: int, urn: str | None = None) -> dict[str, list[PlacedPupil]]:
+def placed_pupils(con, key: str, start_year: int,
+                  urn: str | None = None) -> dict[str, list[PlacedPupil]]:
     """Pupils the council has placed in each SRP school during the year, by URN (one school
-    if ``urn`` is given), ordered by designation, NC year and UPN."""
-    label = academic_year_label(start_year)
-    year_start, year_end = dt.date(start_year, 9, 1), dt.date(start_year + 1, 8, 31)
-    rows = con.execute(f"""
-        with register as (
-            select urn, count(distinct upper(trim(designation))) as designations,
-                   min(upper(trim(designation))) as only_designation
-            from bronze.srp_register
-            where _superseded_by_sha256 is null and academic_year = ?
-            group by urn
-        ),
-        placements as (
-            select
-                try_cast(placement_id as bigint) as placement_id,
-                try_cast(plan_id as bigint) as plan_id,
-                urn,
-                try_cast(placement_rank as integer) as placement_rank,
-                {_DATE.format('entry_date')} as entry_date,
-                {_DATE.format('leaving_date')} as leaving_date,
-                nullif(upper(trim(srp_designation)), '') as srp_designation
-            from bronze.synergy_placement
-            where _valid_to is null and {_TRUE.format('resourced_provision_indicator')}
-        ),
-        plans as (
-            select try_cast(plan_id as bigint) as plan_id,
-                   try_cast(person_id as bigint) as person_id
-            from bronze.synergy_named_plan where _valid_to is null
-        ),
-        people as (
-            select try_cast(person_id as bigint) as person_id, upper(trim(upn)) as upn,
-                   {_DATE.format('date_of_birth')} as date_of_birth
-            from bronze.synergy_person where _valid_to is null
-        ),
-        in_year as (
-            select
-                pe.person_id, pe.upn, pe.date_of_birth, pl.urn, pl.entry_date,
-                coalesce(pl.srp_designation,
-                         case when r.designations = 1 then r.only_designation end) as designation,
-                row_number() over (
-                    partition by pe.person_id, pl.urn
-                    order by pl.entry_date desc, pl.placement_rank, pl.placement_id
-                ) as pick
-            from placements as pl
-            inner join register as r on r.urn = pl.urn
-            inner join plans as p on p.plan_id = pl.plan_id
-            inner join people as pe on pe.person_id = p.person_id
-            where pl.entry_date <= ? and (pl.leaving_date is null or pl.leaving_date > ?)
-              and (? is null or pl.urn = ?)
-        )
-        select urn, upn, date_of_birth, designation, entry_date
-        from in_year
-        where pick = 1
-    """, [label, year_end, year_start, urn, urn]).fetchall()
+    if ``urn`` is given), ordered by designation, NC year and UPN: silver_srp_pupils_in_year,
+    each named again from bronze (``key``: the pseudonym key silver was built with)."""
+    rows = con.execute("""
+        select urn, upn_key, nullif(designation, 'unknown'), nc_year, date_joined
+        from silver.silver_srp_pupils_in_year
+        where academic_year = ? and (? is null or urn = ?)
+    """, [academic_year_label(start_year), urn, urn]).fetchall()
+    upns = upns_by_key(con, key, {row[1] for row in rows if row[1]})
     pupils: dict[str, list[PlacedPupil]] = {}
-    for school, upn, date_of_birth, designation, entry_date in rows:
+    for school, upn_key, designation, nc_year, date_joined in rows:
         pupils.setdefault(school, []).append(PlacedPupil(
-            upn if upn and is_valid_upn(upn) else None,
-            nc_year(date_of_birth, start_year), designation, entry_date))
+            upns.get(upn_key), nc_year if nc_year in _NC_YEARS else None, designation,
+            date_joined))
     for school_pupils in pupils.values():
         school_pupils.sort(key=lambda p: (p.designation or "~", _sortable(p.nc_year),
                                           p.upn or "~", p.date_joined or dt.date.max))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from orchestration.contract import academic_year_folder, academic_year_label, academic_year_start
 from orchestration.outbox.placed_pupils import (
-    PlacedPupil, latest_register_year, placed_pupils, srp_schools,
+    PlacedPupil, latest_register_year, placed_pupils, pseudonym_key, srp_schools,
 )
 from orchestration.outbox.names import safe_name
 from orchestration.outbox.writer import WriteOutcome, write_changed
@@ -42,11 +42,12 @@ def coming_academic_year(con) -> str | None:
     return academic_year_label(start) if start is not None else None
 
 
-def template_returns(con, academic_year: str) -> list[SchoolReturn]:
-    """The pre-filled content of each SRP school's template for the year, by URN."""
+def template_returns(con, academic_year: str, key: str | None = None) -> list[SchoolReturn]:
+    """The pre-filled content of each SRP school's template for the year, by URN (``key``: the
+    pseudonym key silver was built with; default: the one dbt resolves)."""
     start = academic_year_start(academic_year)
     label = academic_year_label(start)
-    pupils = placed_pupils(con, start)
+    pupils = placed_pupils(con, key or pseudonym_key(), start)
     return [
         SchoolReturn(
             urn=school.urn,
@@ -80,10 +81,12 @@ def write_template_files(returns: list[SchoolReturn], out_dir: Path,
     return outcome
 
 
-def write_templates(con, out_dir: Path, academic_year: str) -> WriteOutcome:
+def write_templates(con, out_dir: Path, academic_year: str,
+                    key: str | None = None) -> WriteOutcome:
     """One pre-filled return workbook per SRP school for ``academic_year`` (``2025/26`` or
     ``2025-26``)."""
-    return write_template_files(template_returns(con, academic_year), out_dir, academic_year)
+    return write_template_files(template_returns(con, academic_year, key), out_dir,
+                                academic_year)
 
 
 def _pupil_row(pupil: PlacedPupil) -> PupilRow:

@@ -1,6 +1,6 @@
 -- Returns and data checking per SRP school x academic year: which returns came in (valid, late,
 -- superseded, unreadable, errors, warnings) and how the current return's pupil list compares with Synergy's
--- pupils in the SRP at any time during the year, matched by upn_key (the keyed pseudonym); rolled up to the
+-- pupils in the SRP at any time during the year (silver_return_pupil_reconciliation); rolled up to the
 -- SCHOOL's district, area and county. A workbook no school can be told for (unreadable, with no
 -- register or GIAS URN in its file name) is not counted here: silver_unreadable_returns lists it.
 with years as (
@@ -50,57 +50,25 @@ submission_counts as (
     group by academic_year, urn
 ),
 
-synergy_pupils as (
-    select academic_year, urn, person_key, upn_key, designation, nc_year
-    from {{ ref('silver_srp_pupils_in_year') }}
-),
-
-returned_pupils as (
-    select c.academic_year, c.urn, rp.upn_key,
-           min(rp.designation) as designation, min(rp.nc_year) as nc_year
-    from submission_counts as c
-    inner join {{ ref('silver_return_pupils') }} as rp on c.current_submission_id = rp.submission_id
-    where rp.upn_key is not null
-    group by c.academic_year, c.urn, rp.upn_key
-),
-
--- only schools with a current return are reconciled
-matched as (
-    select
-        coalesce(s.academic_year, r.academic_year) as academic_year,
-        coalesce(s.urn, r.urn) as urn,
-        case when s.person_key is not null then 1 else 0 end as in_synergy,
-        case when r.upn_key is not null then 1 else 0 end as in_return,
-        case when s.person_key is not null and r.upn_key is not null
-            and s.designation <> r.designation then 1 else 0 end as designation_mismatch,
-        case when s.person_key is not null and r.upn_key is not null
-            and s.nc_year <> r.nc_year then 1 else 0 end as nc_year_mismatch
-    from (
-        select sp.* from synergy_pupils as sp
-        inner join submission_counts as c
-            on sp.academic_year = c.academic_year and sp.urn = c.urn
-        where c.current_submission_id is not null
-    ) as s
-    full outer join returned_pupils as r
-        on s.academic_year = r.academic_year and s.urn = r.urn and s.upn_key = r.upn_key
-),
-
+-- each current return's pupil list against council records: silver_return_pupil_reconciliation
+-- (one row per return x pupil, the one place the comparison is made)
 reconciliation as (
     select
         academic_year, urn,
         sum(in_return) as return_pupils,
-        sum(in_synergy * in_return) as pupils_in_both,
-        sum(in_synergy * (1 - in_return)) as pupils_only_in_synergy,
-        sum(in_return * (1 - in_synergy)) as pupils_only_in_return,
+        sum(in_council_records * in_return) as pupils_in_both,
+        sum(in_council_records * (1 - in_return)) as pupils_only_in_synergy,
+        sum(in_return * (1 - in_council_records)) as pupils_only_in_return,
         sum(designation_mismatch) as designation_mismatches,
         sum(nc_year_mismatch) as nc_year_mismatches
-    from matched
+    from {{ ref('silver_return_pupil_reconciliation') }}
+    where is_current
     group by academic_year, urn
 ),
 
 synergy_counts as (
     select academic_year, urn, count(*) as synergy_pupils
-    from synergy_pupils
+    from {{ ref('silver_srp_pupils_in_year') }}
     group by academic_year, urn
 ),
 

@@ -11,7 +11,7 @@ with srp_schools as (
 
 in_year as (
     select
-        pl.person_key, pl.urn, pl.srp_designation,
+        pl.person_key, pl.urn, pl.srp_designation, pl.entry_date,
         s.academic_year, s.academic_year_start, s.designation_count, s.only_designation,
         bool_or({{ on_roll_at('pl.entry_date', 'pl.leaving_date', 'y.census_date') }}) over (
             partition by pl.person_key, pl.urn, s.academic_year
@@ -40,6 +40,7 @@ select
         else 'unknown'
     end as designation,
     {{ nc_year('i.academic_year_start', 'p.reception_year') }} as nc_year,
+    i.entry_date as date_joined,
     i.on_roll_on_census_day
 from in_year as i
 inner join {{ ref('silver_person') }} as p on i.person_key = p.person_key
