@@ -8,7 +8,10 @@ names, as the platform runs them (`dbt test`, a real process).
   silver_census_state's rows: a duplicated register row or age band fans a gold join out;
 * level_totals_match / sums_match_county compare every level with the county over full outer
   joins: a missing level or a missing county row fails (an inner join let both pass);
-* staging_is_sound: staging keeps one row per source key and every required value typed.
+* staging_is_sound: staging keeps one row per source key and every required value typed;
+* assert_envelope_share_steady (issue 17 item 6, replacing envelope_used_share <= 10, which no
+  data could break): the share of the funding envelope used moves by less than a quarter from
+  one year to the next.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import pytest
 from tests.scenarios import srp_scenario
 
 GOLD_MODELS = ("srp_places", "srp_travel", "phase_transfer_pathways", "srp_demand_forecast",
-               "ehcp_caseload_profile")
+               "srp_finance", "ehcp_caseload_profile")
 PUPILS_MATCH = "assert_gold_pupils_match_silver_rows"
 HOLDERS_MATCH = "assert_gold_holders_match_silver_rows"
 PLACEMENT_OF_PUPIL = "assert_srp_census_pupils_have_their_placement"
@@ -36,8 +39,10 @@ PLACES_PUPILS_BY_LEVEL = "sums_match_county_srp_places_pupils_on_roll__phase_All
 PATHWAYS_YEAR6_BY_LEVEL = "level_totals_match_phase_transfer_pathways_year6_pupils__transfer_year__designation_All_"
 STAGING_PLACEMENT = "staging_is_sound_stg_synergy__placement"
 STAGING_REGISTER = "staging_is_sound_stg_srp__register"
+ENVELOPE_STEADY = "assert_envelope_share_steady"  # severity warn: a warning counts as failing here
 INVARIANTS = (PUPILS_MATCH, HOLDERS_MATCH, PLACEMENT_OF_PUPIL, UNIQUE_PUPIL, PUPIL_IS_A_PERSON,
-              PLACES_PUPILS_BY_LEVEL, PATHWAYS_YEAR6_BY_LEVEL, STAGING_PLACEMENT, STAGING_REGISTER)
+              PLACES_PUPILS_BY_LEVEL, PATHWAYS_YEAR6_BY_LEVEL, STAGING_PLACEMENT, STAGING_REGISTER,
+              ENVELOPE_STEADY)
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +68,8 @@ def failing_invariants(warehouse: Path) -> set[str]:
     results = json.loads((warehouse.parent / "target" / "run_results.json").read_text())["results"]
     names = {r["unique_id"].split(".")[2]: r["status"] for r in results}
     assert set(names) == set(INVARIANTS), sorted(set(INVARIANTS) - set(names))
-    assert not {n for n, status in names.items() if status not in ("pass", "fail")}, names
-    return {name for name, status in names.items() if status == "fail"}
+    assert not {n for n, status in names.items() if status not in ("pass", "fail", "warn")}, names
+    return {name for name, status in names.items() if status in ("fail", "warn")}
 
 
 def corrupted(built: Path, *statements: str) -> Path:
@@ -181,3 +186,13 @@ def test_staging_duplicated_current_version_or_untyped_value_fails(built):
         update bronze.srp_register set commissioned_places = 'eight'
         where srp_id = (select min(srp_id) from bronze.srp_register)""")
     assert {STAGING_PLACEMENT, STAGING_REGISTER} <= failing_invariants(warehouse)
+
+
+def test_an_envelope_share_jumping_by_more_than_a_quarter_in_a_year_warns(built):
+    """Funding 30% more of the envelope than the year before (a stale envelope seed, or places
+    counted twice) warns; the old check (share <= 10) let it through."""
+    warehouse = corrupted(built, """
+        update gold.srp_finance
+        set envelope_used_share = case academic_year when '2023/24' then 0.8 else 1.04 end
+        where level = 'county' and designation = 'All'""")
+    assert failing_invariants(warehouse) == {ENVELOPE_STEADY}
