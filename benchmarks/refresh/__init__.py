@@ -1,1 +1,1 @@
-"""Helpers of benchmarks/run.py: the platform's refresh, lower bound and BI query benchmarks."""
+"""Helpers of benchmarks/run.py: the platform's refresh, its two one-process baselines (unorchestrated, floor) and the BI query benchmarks."""
