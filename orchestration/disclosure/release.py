@@ -247,8 +247,10 @@ def decide_release(tables: Mapping[str, TableRows], declarations: Declarations, 
     primary = {p for p in cells.count_positions() if rules.hides(_whole(cells.value(p)))}
     count_groups = [g for g in cells.groups if cells.is_count_group(g)]
 
+    shown_determined: set[Position] = set()  # hidden counts the audit found worked out: shown
+
     def hideable(position: Position) -> bool:
-        return cells.role(position) == COUNT
+        return cells.role(position) == COUNT and position not in shown_determined
 
     def suppress(start: set[Position]) -> set[Position]:
         """Secondary suppression until the counts hidden with others (hide_with) add nothing."""
@@ -271,16 +273,37 @@ def decide_release(tables: Mapping[str, TableRows], declarations: Declarations, 
         result = lp_audit.combine([audited for audited, _ in blocks.values()])
         if result.passed or repairs >= MAX_REPAIR_ROUNDS:
             break
-        extra = _repairs(cells, hidden, result)
-        if not extra:
+        determined = _determined_shown(cells, result, rules, hidden_counts)
+        shown_determined |= determined
+        extra = _repairs(cells, hidden, result, skip=determined)
+        if not extra and not determined:
             break
         repairs += 1
+        hidden_counts -= determined
         hidden_money |= {p for p in extra if cells.role(p) == MONEY_REVEALS_COUNT}
         hidden_counts = suppress(hidden_counts | {p for p in extra if cells.role(p) == COUNT})
     published = {p for p in hidden if isinstance(p[1], int)}
     return Decision(cells.tables, cells.declarations, published, result,
                     primary=len(primary), secondary=len({p for p in hidden_counts if isinstance(p[1], int)}) - len(primary),
                     repairs=repairs)
+
+
+def _determined_shown(cells: _Cells, result: lp_audit.AuditResult, rules: DisclosureRules,
+                      hidden_counts: set[Position]) -> set[Position]:
+    """Hidden counts a reader can work out exactly anyway whose value may be shown (0, or 5 and
+    over, chosen for secondary suppression): showing them tells a reader nothing new and
+    changes no other cell's interval, so they are shown rather than hidden in vain. A count
+    hidden because a count beside it is (hide_with) stays hidden."""
+    by_id = cells.__dict__.setdefault("_by_id", {cell_id: position for position, cell_id in _ids(cells).items()})
+    echoes = {cells.same(p) for p in _hidden_with(cells, hidden_counts | _repeats_hidden(cells, hidden_counts))}
+    found = set()
+    for finding in result.unprotected:
+        position = by_id.get(finding.cell_id)
+        value = cells.value(position) if position else None
+        if (position in hidden_counts and finding.interval.is_exact and value is not None
+                and not rules.hides(_whole(value)) and position not in echoes):
+            found.add(position)
+    return found
 
 
 def _hidden_with(cells: _Cells, hidden: set[Position]) -> set[Position]:
@@ -364,7 +387,8 @@ def _repeats_hidden(cells: _Cells, hidden: set[Position]) -> set[Position]:
     return {position for position in cells.canonical if cells.same(position) in hidden}
 
 
-def _repairs(cells: _Cells, hidden: set[Position], result: lp_audit.AuditResult) -> set[Position]:
+def _repairs(cells: _Cells, hidden: set[Position], result: lp_audit.AuditResult,
+             skip: set[Position] = frozenset()) -> set[Position]:
     """For each unprotected cell, one more count to hide: the least informative shown count in
     a relation of that cell (fewest hidden cells first), else in a relation of a hidden cell
     linked to it, nearest first."""
@@ -378,6 +402,8 @@ def _repairs(cells: _Cells, hidden: set[Position], result: lp_audit.AuditResult)
                 groups_of[position].append(link)
     extra: set[Position] = set()
     for finding in result.unprotected:
+        if by_id.get(finding.cell_id) in skip:
+            continue
         frontier, seen = [by_id.get(finding.cell_id)], set()
         while frontier and len(seen) < 10_000:
             choice = _best_in_groups(cells, frontier, groups_of, hidden | extra)
