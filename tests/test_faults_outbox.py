@@ -311,7 +311,8 @@ def build_silver(warehouse: Path, landing: Path, root: Path) -> None:
     env.pop("SEND_PSEUDONYM_KEY", None)
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "build", "--select",
-         "+silver_return_submission", "--exclude", "resource_type:test",
+         "+silver_return_submission", "+silver_return_pupil_reconciliation",
+         "--exclude", "resource_type:test",
          "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
         cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
     )

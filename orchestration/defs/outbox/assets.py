@@ -20,12 +20,15 @@ from orchestration.outbox.templates import (
     coming_academic_year, template_returns, write_template_files,
 )
 from orchestration.outbox.writer import WriteOutcome
+from orchestration.pseudonymise import resolve_key
 from orchestration.resources import FoldersResource, WarehouseResource
 
 OUTBOX = OUTBOX_GROUP
 EVERY_WORKBOOK_WRITTEN = "every_workbook_written"
-_SYNERGY_TABLES = ("synergy_placement", "synergy_named_plan", "synergy_person")
-_PLACED_PUPILS_DEPS = [dg.AssetKey(["bronze", t]) for t in ("srp_register", *_SYNERGY_TABLES)]
+# the pupils each school had (dbt) and what names them again (bronze persons)
+_PLACED_PUPILS_DEPS = [dg.AssetKey(["bronze", "srp_register"]),
+                       dg.AssetKey(["bronze", "synergy_person"]),
+                       dg.AssetKey(["silver", "srp_pupils_in_year"])]
 
 
 def _every_workbook_written(name: str) -> dg.AssetCheckSpec:
@@ -71,7 +74,8 @@ def return_templates(
 ) -> dg.MaterializeResult:
     with warehouse.connect(read_only=True) as con:
         academic_year = coming_academic_year(con)
-        returns = template_returns(con, academic_year) if academic_year else []
+        returns = (template_returns(con, academic_year, resolve_key(folders.landing_dir()))
+                   if academic_year else [])
     outcome = (write_template_files(returns, Path(folders.outbox), academic_year) if returns
                else WriteOutcome(files=[], written=[]))
     context.log.info(f"{len(outcome.files)} return templates for {academic_year} in "
@@ -94,6 +98,7 @@ def return_templates(
                                                "load_errors")],
         *_PLACED_PUPILS_DEPS,
         dg.AssetKey(["silver", "return_submission"]),
+        dg.AssetKey(["silver", "return_pupil_reconciliation"]),
     ],
     kinds={"excel", "python"},
     description="A feedback workbook for every return workbook received (every version): "
@@ -106,7 +111,7 @@ def return_feedback(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, folders: FoldersResource
 ) -> dg.MaterializeResult:
     with warehouse.connect(read_only=True) as con:
-        feedback = build_feedback(con)
+        feedback = build_feedback(con, resolve_key(folders.landing_dir()))
     outcome = write_feedback_files(feedback, Path(folders.outbox))
     statuses = Counter(f.status for f in feedback)
     context.log.info(f"{len(outcome.files)} feedback files in {folders.outbox}")
