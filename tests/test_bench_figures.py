@@ -57,11 +57,11 @@ def csv_rows(path: Path, encoding: str = "utf-8") -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def floor_bronze(small_landing):
+def floor_bronze(small_landing, tmp_path_factory):
     con = duckdb.connect()
     ingest.ensure_bronze_schema(con)
     floor.read_synergy(con, small_landing)
-    floor.read_registers(con, small_landing)
+    floor.read_registers(con, small_landing, tmp_path_factory.mktemp("floor"))
     yield con
     con.close()
 
@@ -94,3 +94,17 @@ def test_the_floor_maps_register_headers_to_bronze_columns(floor_bronze, small_l
         "from bronze.srp_register").fetchone() == (len(register),) * 3
     dfe = csv_rows(small_landing / "dfe" / contract.DFE_SEN2_MI_FILE)
     assert floor_bronze.execute("select count(*) from bronze.dfe_sen2_mi").fetchone()[0] == len(dfe)
+
+
+def test_the_floor_reads_windows_1252_gias(tmp_path):
+    """0x92 (a right quote) is Windows-1252 only: DuckDB's latin-1 refuses it."""
+    landing = tmp_path / "landing"
+    (landing / "gias").mkdir(parents=True)
+    (landing / "srp_register").mkdir()
+    (landing / "gias" / "edubase_20250901.csv").write_bytes(
+        b"URN,EstablishmentName\r\n118000,St Mary\x92s Primary\r\n")
+    con = duckdb.connect()
+    ingest.ensure_bronze_schema(con)
+    floor.read_registers(con, landing, tmp_path)
+    assert con.execute("select urn, establishment_name, _source_file from bronze.gias_establishment"
+                       ).fetchall() == [("118000", "St Mary\u2019s Primary", "gias/edubase_20250901.csv")]

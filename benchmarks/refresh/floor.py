@@ -6,7 +6,7 @@ registered or change-captured; no Python touches a row.
         --compiled-manifest T/manifest.json --reference-from built/warehouse.duckdb
 
 Bronze tables take the platform's columns (orchestration/ingest/schema.py) filled from each CSV
-by header (contract field names; GIAS read as Latin-1). Synergy keeps every night's snapshot
+by header (contract field names; GIAS, Windows-1252, transcoded to UTF-8 first). Synergy keeps every night's snapshot
 whole, each valid from its extract date to the next one's (the same rows as-of any date as the
 platform's change history, stored without diffing). Two things are not read from the raw files:
 the school returns (.xlsx: DuckDB reads no workbook without its excel extension, which this
@@ -48,7 +48,8 @@ def insert_csv(con, source: contract.CsvSource, path: Path, landing: Path, extra
     headers = {name for name, *_ in con.execute(f"describe select * from {read_csv(path, encoding)}").fetchall()}
     columns = {schema.column_name(source, field): schema.quote(field)
                for field in source.columns if field in headers}
-    columns.update(_source_file=f"'{path.relative_to(landing).as_posix()}'", **extra)
+    columns["_source_file"] = f"'{path.relative_to(landing).as_posix()}'"
+    columns.update(extra)
     names = ", ".join(schema.quote(name) for name in columns)
     con.execute(f"insert into {schema.table(source.name)} ({names}) "
                 f"select {', '.join(columns.values())} from {read_csv(path, encoding)}")
@@ -66,17 +67,27 @@ def read_synergy(con, landing: Path) -> None:
                     [night.name])
 
 
-def read_registers(con, landing: Path) -> None:
+def read_registers(con, landing: Path, scratch: Path) -> None:
     for path in sorted((landing / "gias").glob("edubase_*.csv")):
         day = re.search(r"(\d{4})(\d{2})(\d{2})", path.name).groups()
-        insert_csv(con, contract.GIAS, path, landing, {"_file_date": f"date '{'-'.join(day)}'"},
-                   encoding="latin-1")
+        utf8 = as_utf8(path, scratch)
+        insert_csv(con, contract.GIAS, utf8, scratch, {
+            "_file_date": f"date '{'-'.join(day)}'",
+            "_source_file": f"'{path.relative_to(landing).as_posix()}'"})
     for path in sorted((landing / "srp_register").glob("srp_register_*.csv")):
         year = re.search(r"(\d{4})-(\d{2})", path.name).groups()
         insert_csv(con, contract.SRP_REGISTER, path, landing, {"_academic_year": f"'{year[0]}/{year[1]}'"})
     dfe = landing / "dfe" / contract.DFE_SEN2_MI_FILE
     if dfe.exists():
         insert_csv(con, contract.DFE_SEN2_MI, dfe, landing, {})
+
+
+def as_utf8(path: Path, scratch: Path) -> Path:
+    """GIAS is Windows-1252, which DuckDB reads only with its encodings extension (not
+    installed offline; its latin-1 refuses 0x80-0x9F): transcoded once, a few MB."""
+    target = scratch / path.name
+    target.write_text(path.read_text(encoding="cp1252"), encoding="utf-8")
+    return target
 
 
 def copy_returns(con, reference_from: Path) -> None:
@@ -97,7 +108,7 @@ def run(landing: Path, workdir: Path, manifest: dict, reference_from: Path) -> d
         register_udf(con, resolve_key(landing))
         schema_ddl(con)
         read_synergy(con, landing)
-        read_registers(con, landing)
+        read_registers(con, landing, workdir)
         timings["read_csv_s"] = lap(started)
         mark = time.perf_counter()
         copy_returns(con, reference_from)
