@@ -1,6 +1,6 @@
 """docs/DEFINITIONS.md (issue 14 item 11): the platform's own definitions of every measure of
 the gold tables and the report, and no reference in the repository to a document that is not
-in it (the definitions once pointed at OUTPUTS.md and BRIEF.md, which never were)."""
+in it (the definitions once pointed at two documents that never were)."""
 
 from __future__ import annotations
 
@@ -75,8 +75,7 @@ def test_disclosure_roles_point_to_the_disclosure_doc(text):
 
 
 def test_no_reference_to_a_document_outside_the_repository():
-    """Every `X.md` named in tracked code, models and docs exists in the repository, and the
-    definitions are referred to as docs/DEFINITIONS.md."""
+    """Every markdown file named in tracked code, models and docs exists in the repository."""
     files = subprocess.run(["git", "ls-files", "*.py", "*.sql", "*.yml", "*.md", "*.html",
                             "*.j2", "Makefile"], cwd=REPO_ROOT, capture_output=True, text=True,
                            check=True).stdout.split()
