@@ -57,7 +57,7 @@ matched as (
         case when k.person_key is not null then 1 else 0 end as in_council_records
     from returned as r
     full outer join council as k
-        on r.submission_id = k.submission_id and r.source_file = k.source_file
+        on r.submission_id = k.submission_id and r.source_file is not distinct from k.source_file
         and r.upn_key = k.upn_key
 )
 
@@ -83,4 +83,5 @@ select
     case when m.in_return = 1 and m.in_council_records = 1
         and m.return_nc_year <> m.council_nc_year then 1 else 0 end as nc_year_mismatch
 from matched as m
-inner join compared as c on m.submission_id = c.submission_id and m.source_file = c.source_file
+inner join compared as c
+    on m.submission_id = c.submission_id and m.source_file is not distinct from c.source_file
