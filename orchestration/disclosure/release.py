@@ -275,7 +275,7 @@ def decide_release(tables: Mapping[str, TableRows], declarations: Declarations, 
             break
         determined = _determined_shown(cells, result, rules, hidden_counts)
         shown_determined |= determined
-        extra = _repairs(cells, hidden, result, skip=determined)
+        extra = _repairs(cells, hidden, result, skip=shown_determined)
         if not extra and not determined:
             break
         repairs += 1
@@ -290,18 +290,19 @@ def decide_release(tables: Mapping[str, TableRows], declarations: Declarations, 
 
 def _determined_shown(cells: _Cells, result: lp_audit.AuditResult, rules: DisclosureRules,
                       hidden_counts: set[Position]) -> set[Position]:
-    """Hidden counts a reader can work out exactly anyway whose value may be shown (0, or 5 and
-    over, chosen for secondary suppression): showing them tells a reader nothing new and
-    changes no other cell's interval, so they are shown rather than hidden in vain. A count
-    hidden because a count beside it is (hide_with) stays hidden."""
+    """Hidden zeros a reader can work out exactly anyway (a zero hidden for secondary
+    suppression whose relations pin it): the rules show zeros, and showing a cell already
+    determined changes no other cell's interval, so they are shown rather than hidden in vain.
+    A count hidden because a count beside it is (hide_with) stays hidden. (A determined count
+    of 5 or more is left to the repairs: showing it could undo the cells hidden around it.)"""
     by_id = cells.__dict__.setdefault("_by_id", {cell_id: position for position, cell_id in _ids(cells).items()})
     echoes = {cells.same(p) for p in _hidden_with(cells, hidden_counts | _repeats_hidden(cells, hidden_counts))}
     found = set()
     for finding in result.unprotected:
         position = by_id.get(finding.cell_id)
         value = cells.value(position) if position else None
-        if (position in hidden_counts and finding.interval.is_exact and value is not None
-                and not rules.hides(_whole(value)) and position not in echoes):
+        if (position in hidden_counts and finding.interval.is_exact and value == 0
+                and not rules.hides(0) and position not in echoes):
             found.add(position)
     return found
 
@@ -406,7 +407,7 @@ def _repairs(cells: _Cells, hidden: set[Position], result: lp_audit.AuditResult,
             continue
         frontier, seen = [by_id.get(finding.cell_id)], set()
         while frontier and len(seen) < 10_000:
-            choice = _best_in_groups(cells, frontier, groups_of, hidden | extra)
+            choice = _best_in_groups(cells, frontier, groups_of, hidden | extra | skip)
             if choice is not None:
                 extra.add(choice)
                 break
