@@ -34,6 +34,8 @@ RECONCILIATION = "models/gold/srp/srp_returns_reconciliation.sql"
 TRAVEL = "models/gold/srp/srp_travel.sql"
 TIMELINESS = "models/gold/ehcp/ehcp_timeliness.sql"
 CASELOAD = "models/gold/ehcp/ehcp_caseload_profile.sql"
+DEFINITIONS = "macros/definitions.sql"
+PUPIL_RECONCILIATION = "models/silver/returns/silver_return_pupil_reconciliation.sql"
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- census-day boundaries (issue 17 item 3) ---
@@ -77,8 +79,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "inner join {{ ref('silver_census_state') }} as cs",
            "a year 6 pupil with no next-year census row would drop out instead of 'left'"),
     # --- srp_returns_reconciliation ---
-    Mutant(RECONCILIATION, "full outer join returned_pupils as r", "left join returned_pupils as r",
-           "pupils only in a school's return would vanish from the reconciliation"),
+    Mutant(PUPIL_RECONCILIATION, "full outer join council as k", "left join council as k",
+           "pupils only in the council's records would vanish from the reconciliation"),
     Mutant(RECONCILIATION, "coalesce(c.returns_received, 0) as returns_received",
            "coalesce(c.returns_received, 1) as returns_received",
            "a school that sent nothing would show one return received"),
@@ -92,9 +94,9 @@ MUTANTS: tuple[Mutant, ...] = (
            "when {{ kpi }} < {{ alias }}.green_from then 'Green'",
            "a lower-is-better KPI exactly on the green threshold would be rated amber"),
     # --- EHCP timeliness and caseload ---
-    Mutant(TIMELINESS, "max(r.review_meeting_date) >= cp.review_cutoff",
-           "max(r.review_meeting_date) > cp.review_cutoff",
-           "a review on the cutoff day would count as late"),
+    Mutant(DEFINITIONS, "({{ event_date }} >= {{ twelve_months_before(census_date) }}",
+           "({{ event_date }} > {{ twelve_months_before(census_date) }}",
+           "a review exactly 12 months before census day would count as late"),
     Mutant(TIMELINESS, "case when days_to_plan_issued <= 140 then 1 else 0 end",
            "case when days_to_plan_issued < 140 then 1 else 0 end",
            "a plan issued on day 140 (20 weeks) would count as late"),
@@ -157,8 +159,8 @@ SURVIVORS: tuple[tuple[Mutant, str], ...] = (
             "commissioned units with no travelling pupils would vanish"),
      'every register unit in the SRP scenario has travelling pupils (none with only a register'
      ' row)'),
-    (Mutant(TIMELINESS, "case when cp.start_date < cp.review_cutoff then 1 else 0 end as is_review_due",
-            "case when cp.start_date <= cp.review_cutoff then 1 else 0 end as is_review_due",
+    (Mutant(DEFINITIONS, "({{ start_date }} < {{ twelve_months_before(census_date) }})",
+            "({{ start_date }} <= {{ twelve_months_before(census_date) }})",
             "a plan exactly 12 months old would be due its review a year early"),
      'the EHCP scenario has no plan that started exactly on the review cutoff (12 months '
      'before census day)'),
