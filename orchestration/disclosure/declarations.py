@@ -27,6 +27,21 @@ RATE = "rate"
 NOT_ABOUT_PEOPLE = "not_about_people"
 PUBLISHED_ELSEWHERE = "published_elsewhere"
 ROLES = frozenset({COUNT, DERIVED, MONEY_REVEALS_COUNT, RATE, NOT_ABOUT_PEOPLE, PUBLISHED_ELSEWHERE})
+# roles whose cells can be hidden: each gets a `<column>_flag` in the release
+FLAGGED_ROLES = frozenset({COUNT, DERIVED, RATE, MONEY_REVEALS_COUNT})
+# the gold tables that leave the council (as the release, external.*), in report order
+SHAREABLE_TABLES = (
+    "srp_places",
+    "phase_transfer_pathways",
+    "srp_travel",
+    "srp_finance",
+    "srp_kpis",
+    "srp_returns_reconciliation",
+    "srp_demand_forecast",
+    "ehcp_caseload_profile",
+    "ehcp_placement_by_age",
+    "ehcp_timeliness",
+)
 # roles computed from other columns, and the keys that name those columns
 ROLES_WITH_BASES = frozenset({DERIVED, MONEY_REVEALS_COUNT})
 COLUMN_KEYS = frozenset({"role", "bases", "numerator", "denominator", "per_unit", "source", "same_as", "hide_with", "note"})

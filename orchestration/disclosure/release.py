@@ -32,6 +32,8 @@ from orchestration.disclosure.declarations import (
     MONEY_REVEALS_COUNT,
     RATE,
     Declarations,
+    FLAGGED_ROLES,
+    SHAREABLE_TABLES,
     DisclosureRules,
     TableDeclaration,
     load_declarations,
@@ -52,27 +54,8 @@ GOLD = "gold"
 RELEASE_SCHEMA = "external"
 AUDIT_TABLE = "release_audit"
 FLAG_SUFFIX = "_flag"
-HIDDEN, NOT_AVAILABLE, NOT_APPLICABLE = "c", "x", "z"
-# roles whose cells can be hidden (and so get a flag column)
-FLAGGED_ROLES = frozenset({COUNT, DERIVED, RATE, MONEY_REVEALS_COUNT})
 MAX_REPAIR_ROUNDS = 25
-# shareable gold tables (every gold table with declarations), in report order
-SHAREABLE_TABLES = (
-    "srp_places",
-    "phase_transfer_pathways",
-    "srp_travel",
-    "srp_finance",
-    "srp_kpis",
-    "srp_returns_reconciliation",
-    "srp_demand_forecast",
-    "ehcp_caseload_profile",
-    "ehcp_placement_by_age",
-    "ehcp_timeliness",
-)
-
-
-class ReleaseAuditError(RuntimeError):
-    """The release would let a reader work out a hidden count (or differs from gold)."""
+HIDDEN, NOT_AVAILABLE, NOT_APPLICABLE = "c", "x", "z"
 
 
 @dataclass

@@ -21,10 +21,9 @@ import duckdb
 
 from orchestration.contract import academic_year_start, census_day
 from orchestration.disclosure.declarations import (
-    COUNT,
-    DERIVED,
-    MONEY_REVEALS_COUNT,
+    FLAGGED_ROLES,
     RATE,
+    SHAREABLE_TABLES,
     ColumnRole,
     Declarations,
     load_declarations,
@@ -38,22 +37,8 @@ AUDIT_TABLE = "release_audit"
 PUBLIC = "public"  # from the release, for anyone
 INTERNAL = "internal"  # from gold, unsuppressed, OFFICIAL-SENSITIVE
 AUDIENCES = (PUBLIC, INTERNAL)
-# Roles whose figures carry a flag in the release (docs/DISCLOSURE.md).
-FLAGGED_ROLES = frozenset({COUNT, DERIVED, RATE, MONEY_REVEALS_COUNT})
-
-# Every gold table a report section reads (dbt_project/models/gold/).
-REPORT_GOLD_TABLES = (
-    "srp_places",
-    "phase_transfer_pathways",
-    "srp_travel",
-    "srp_finance",
-    "srp_kpis",
-    "srp_returns_reconciliation",
-    "srp_demand_forecast",
-    "ehcp_caseload_profile",
-    "ehcp_placement_by_age",
-    "ehcp_timeliness",
-)
+# Every gold table a report section reads: the shareable tables of the release.
+REPORT_GOLD_TABLES = SHAREABLE_TABLES
 
 
 @dataclass(frozen=True)
