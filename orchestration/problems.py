@@ -50,16 +50,31 @@ class Rule:
 
 DEFAULT_ADVICE = "Correct the value and send the whole workbook again."
 
+# A school return's cell of each kind (returns/layout.py Column.kind, with the range a number
+# must lie in): the same wording in the reader's messages and the template's drop-down prompts.
+_RETURN_NUMBERS = {
+    "count_between": "is not a whole number between {minimum} and {maximum}",
+    "count_from": "is not a whole number of {minimum} or more",
+    "number_between": "is not a number between {minimum} and {maximum}",
+    "number_from": "is not a number of {minimum} or more",
+    "nc_year": "is not an NC year (R or 0 for Reception, 1 to 14)",
+}
+_RETURN_DATE = "is not a date between {earliest} and {latest} written dd/mm/yyyy, e.g. 01/09/2024"
+
 _RULES = (
     Rule("required", "Fill in this cell (or clear the whole row if it should not be there).",
-         {"default": "is blank but required"}),
+         {"default": "is blank but required",
+          "table_row": "is blank; fill it in or clear the whole row",
+          "form_line": "is blank; please fill it in",
+          "destination_if_left": "Destination if left is blank but the pupil left the SRP; "
+                                 "choose where they went"}),
     Rule("not_an_integer", "Type a whole number, in digits, with nothing else in the cell.",
          {"default": "is not a whole number"}),
     Rule("not_a_number", "Type the number only, in digits (for example 90), with no words, "
                          "symbols or spaces.",
-         {"default": "is not a number"}),
+         {"default": "is not a number", **_RETURN_NUMBERS}),
     Rule("out_of_range", "Check the value: it must be within the range given in the message.",
-         {"default": "is too large to store"}),
+         {"default": "is too large to store", **_RETURN_NUMBERS, "date": _RETURN_DATE}),
     Rule("negative_value", "Check the value: it cannot be negative.",
          {"default": "is negative (must be 0 or more)"}),
     Rule("below_minimum", "Check the value: it is below the smallest value allowed.",
@@ -68,34 +83,48 @@ _RULES = (
                                 "for 95%.",
          {"default": "looks like a fraction: type percentages as 0 to 100, e.g. 95 for 95%"}),
     Rule("unknown_code", "Choose a value from the cell's drop-down list.",
-         {"default": "is not one of the allowed codes: {codes}"}),
+         {"default": "is not one of the allowed codes: {codes}",
+          "code": "is not one of the codes in the drop-down ({codes})",
+          "flag": "is not Y or N"}),
     Rule("invalid_flag", "Use Y or N.",
          {"default": "is not a Y/N flag (expected Y, N, Yes, No, 1, 0, true or false)"}),
     Rule("invalid_date", "Type the date as dd/mm/yyyy, for example 01/09/2024.",
          {"default": "is not a date (expected {shown})",
-          "not_real": "is not a real date (expected {shown})"}),
+          "not_real": "is not a real date (expected {shown})",
+          "date": _RETURN_DATE}),
     Rule("future_date", "Check the date: it cannot be after the date the data was extracted.",
          {"default": "is in the future: after the {label} {reference}"}),
     Rule("invalid_upn", "Copy the pupil's UPN from your MIS: a letter followed by 12 digits.",
          {"default": "is not a UPN (expected a check letter then 12 digits)",
           "length": "is not a UPN (must be 13 characters)",
           "component": "is not a UPN (characters 2-4 are not a known LA number)",
-          "checksum": "is not a valid UPN (the check letter is wrong)"}),
+          "checksum": "is not a valid UPN (the check letter is wrong)",
+          "upn": "is not a valid UPN (a check letter then 12 digits, with the right check "
+                 "letter)"}),
     Rule("invalid_urn", "The URN is fixed by the council's template: use the template you "
                         "were sent for your school.",
-         {"default": "is not a URN (6 digits)"}),
+         {"default": "is not a URN (6 digits)", "urn": "is not a 6-digit URN"}),
     Rule("invalid_ukprn", "Use the 8-digit UK Provider Reference Number.",
          {"default": "is not a UKPRN (8 digits)"}),
     Rule("invalid_academic_year", "Write the academic year like 2024/25.",
          {"default": "is not an academic year like 2024/25"}),
     Rule("academic_year_mismatch", "Check the file is the one for the year in its name.",
          {"default": "does not match the academic year {year} in the file name"}),
-    Rule("formula_error", "Replace the formula with the value itself."),
-    Rule("inconsistent", "Check the dates and the destination of this pupil agree."),
-    Rule("duplicate_upn", "Check the pupil is not listed twice; remove the extra row if so."),
+    Rule("formula_error", "Replace the formula with the value itself.",
+         {"default": "shows the Excel error {value}; type the value itself instead"}),
+    Rule("inconsistent", "Check the dates and the destination of this pupil agree.",
+         {"destination_without_date": "Date left SRP is blank but a destination is given; "
+                                      "add the date they left",
+          "left_before_joined": "Date left SRP {left} is before Date joined SRP {joined}"}),
+    Rule("duplicate_upn", "Check the pupil is not listed twice; remove the extra row if so.",
+         {"default": "this UPN is also on row {row}; check the pupil is not listed twice"}),
     Rule("wrong_year", "Send the return for the year asked for, using that year's template; "
-                       "this file covers a different year."),
-    Rule("urn_mismatch", "Check this is your school's return; send your own school's template."),
+                       "this file covers a different year.",
+         {"default": "return for {year} found in the {folder} folder; it should be the "
+                     "{expected} return"}),
+    Rule("urn_mismatch", "Check this is your school's return; send your own school's template.",
+         {"default": "this is the return for URN {urn} but it was sent as URN {sent}; check "
+                     "it is the right school's return"}),
     Rule("bad_folder_name", "Nothing to do: the council will file the return under the right "
                             "year."),
 )
@@ -105,6 +134,11 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in _RULES}
 def what(rule: str, variant: str = "default", **settings) -> str:
     """What is wrong with a value under ``rule``, worded from the catalogue."""
     return RULES[rule].what[variant].format(**settings)
+
+
+def has_wording(rule: str, variant: str) -> bool:
+    """Whether the catalogue words ``rule`` for ``variant`` (a return cell's kind)."""
+    return rule in RULES and variant in RULES[rule].what
 
 
 @lru_cache(maxsize=1)

@@ -113,6 +113,24 @@ def test_cell_rule(edit, engine, case):
     assert issue.message == message
 
 
+def test_cell_messages_are_worded_by_the_rule_catalogue(edit, monkeypatch):
+    """Each cell rule's text lives once, in orchestration/problems.py: rewording a rule there
+    rewords the reader's message (and the advice beside it in the feedback comes from the
+    same entry)."""
+    from orchestration import problems
+
+    for rule in problems.RULES.values():
+        for variant in rule.what:
+            monkeypatch.setitem(rule.what, variant, f"<{rule.name}:{variant}>")
+    path = edit({"Pupils": {address: value for address, value, *_ in CELL_CASES.values()
+                            if address not in ("K10", "G12")}})
+    messages = [issue.message for issue in read_return_workbook(path).issues]
+    worded = {message[message.index("<"):] for message in messages}
+    assert worded == {"<not_a_number:number_between>", "<unknown_code:code>",
+                      "<out_of_range:number_between>", "<invalid_upn:upn>",
+                      "<out_of_range:nc_year>", "<unknown_code:flag>", "<formula_error:default>"}
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_formula_whose_cached_value_is_an_error(edit, tmp_path, engine):
     """As Excel saves it: the formula and its cached error value in one cell."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from openpyxl.utils import get_column_letter
 
+from orchestration import problems
 from orchestration.contract import RETURN_DESTINATION_CODES, SEN_TYPE_CODES, academic_year_start
 from orchestration.returns.model import TEMPLATE_VERSION
 
@@ -98,29 +99,36 @@ class Column:
     width: int = 14
     help: str = ""
 
-    def expectation(self) -> str:
-        """What a valid value looks like, completing "<header> 'x' ..." in messages."""
+    def expectation(self, rule: str | None = None) -> str:
+        """What is wrong with a value breaking ``rule`` (by default the rule a value of this
+        kind must first pass), completing "<header> 'x' ..."; worded by the rule catalogue."""
+        rule = rule or FIRST_RULE.get(self.kind)
+        if rule is None:
+            return ""
+        variant, settings = self._wording()
+        if not problems.has_wording(rule, variant):
+            variant = "default"
+        return problems.what(rule, variant, **settings)
+
+    def _wording(self) -> tuple[str, dict[str, str]]:
+        """The catalogue's variant for this column and the settings that fill it in."""
         if self.kind in ("count", "number", "percent"):
-            what = "a whole number" if self.kind == "count" else "a number"
-            if self.maximum is None:
-                return f"is not {what} of {self.minimum:g} or more"
-            return f"is not {what} between {self.minimum:g} and {self.maximum:g}"
-        if self.kind == "nc_year":
-            return "is not an NC year (R or 0 for Reception, 1 to 14)"
-        if self.kind == "flag":
-            return "is not Y or N"
+            span = "from" if self.maximum is None else "between"
+            bounds = {"minimum": f"{self.minimum:g}",
+                      "maximum": "" if self.maximum is None else f"{self.maximum:g}"}
+            return f"{'count' if self.kind == 'count' else 'number'}_{span}", bounds
         if self.kind == "code":
-            return f"is not one of the codes in the drop-down ({', '.join(CODE_LISTS[self.codes])})"
+            return "code", {"codes": ", ".join(CODE_LISTS[self.codes])}
         if self.kind == "date":
-            return (f"is not a date between {EARLIEST_DATE.year} and {LATEST_DATE.year} "
-                    "written dd/mm/yyyy, e.g. 01/09/2024")
-        if self.kind == "upn":
-            return "is not a valid UPN (a check letter then 12 digits, with the right check letter)"
-        if self.kind == "urn":
-            return "is not a 6-digit URN"
-        if self.kind == "academic_year":
-            return "is not an academic year like 2024/25"
-        return ""
+            return "date", {"earliest": str(EARLIEST_DATE.year), "latest": str(LATEST_DATE.year)}
+        return self.kind, {}
+
+
+# The rule a value of each kind must pass first: the template's drop-down prompt words it.
+FIRST_RULE = {"count": "not_a_number", "number": "not_a_number", "percent": "not_a_number",
+              "nc_year": "not_a_number", "date": "invalid_date", "code": "unknown_code",
+              "flag": "unknown_code", "upn": "invalid_upn", "urn": "invalid_urn",
+              "academic_year": "invalid_academic_year"}
 
 
 def _count(field, header, **kw) -> Column:

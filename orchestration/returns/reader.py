@@ -163,17 +163,16 @@ def check_return_context(parsed: ParsedReturn, expected_academic_year: str,
         folder = academic_year_folder(expected_start)
         issues.append(_context_issue(
             details, "academic_year", year, "wrong_year",
-            f"return for {year} found in the {folder} folder; it should be the "
-            f"{academic_year_label(expected_start)} return"))
+            problems.what("wrong_year", year=year, folder=folder,
+                          expected=academic_year_label(expected_start))))
     urn = details.values.get("urn")
     if urn is not None and not (len(urn) == 6 and urn.isdigit()):
         issues.append(_context_issue(details, "urn", urn, "invalid_urn",
-                                     f"URN '{urn}' is not a 6-digit URN"))
+                                     f"URN '{urn}' {problems.what('invalid_urn', 'urn')}"))
     elif urn is not None and file_urn_hint and file_urn_hint.strip() != urn:
         issues.append(_context_issue(
             details, "urn", urn, "urn_mismatch",
-            f"this is the return for URN {urn} but it was sent as URN {file_urn_hint.strip()}; "
-            "check it is the right school's return"))
+            problems.what("urn_mismatch", urn=urn, sent=file_urn_hint.strip())))
     return issues
 
 
@@ -307,7 +306,7 @@ def _read_form(grid: list, sheet: Sheet, sheet_name: str,
         row = sheet.form_row(column.field)
         raw = _grid_cell(grid, row, 2)
         values[column.field] = _check_cell(column, raw, _render(raw), sheet_name, row, "B",
-                                           issues, blank_hint="please fill it in")[0]
+                                           issues, blank_wording="form_line")[0]
         rows[column.field] = row
     return ParsedForm(sheet_name, values, rows)
 
@@ -330,13 +329,13 @@ def _read_table(grid: list, sheet: Sheet, sheet_name: str,
         for column, letter, raw, text in zip(columns, letters, cells, texts):
             values[column.field], natives[column.field] = _check_cell(
                 column, raw, text, sheet_name, row, letter, issues,
-                blank_hint="fill it in or clear the whole row")
+                blank_wording="table_row")
         parsed_rows.append((ParsedRow(sheet_name, row, values), natives))
     return parsed_rows
 
 
 def _check_cell(column: Column, raw, text: str | None, sheet_name: str, row: int, letter: str,
-                issues: list[ReturnIssue], blank_hint: str) -> tuple[str | None, object]:
+                issues: list[ReturnIssue], blank_wording: str) -> tuple[str | None, object]:
     """(text, parsed value or None) of a cell; appends an issue if it breaks a rule.
 
     ``raw`` is the cell value as the engine gave it, ``text`` its _render()ed form.
@@ -345,7 +344,8 @@ def _check_cell(column: Column, raw, text: str | None, sheet_name: str, row: int
         if column.if_blank:
             issues.append(ReturnIssue(
                 sheet_name, row, column.header, None, "required",
-                f"{sheet_name}!{letter}{row}: {column.header} is blank; {blank_hint}",
+                f"{sheet_name}!{letter}{row}: {column.header} "
+                f"{problems.what('required', blank_wording)}",
                 column.if_blank, f"{sheet_name}!{letter}{row}"))
         return None, None
     if column.kind == "date" and type(raw) is dt.datetime:
@@ -353,12 +353,12 @@ def _check_cell(column: Column, raw, text: str | None, sheet_name: str, row: int
     if text in layout.EXCEL_ERRORS:
         issues.append(ReturnIssue(
             sheet_name, row, column.header, text, "formula_error",
-            f"{sheet_name}!{letter}{row}: {column.header} shows the Excel error {text}; "
-            "type the value itself instead", cell=f"{sheet_name}!{letter}{row}"))
+            f"{sheet_name}!{letter}{row}: {column.header} "
+            f"{problems.what('formula_error', value=text)}", cell=f"{sheet_name}!{letter}{row}"))
         return text, None
     native, rule = PARSERS.get(column.kind, _parse_text)(column, raw, text)
     if rule:
-        problem = problems.what(rule) if rule in WARNINGS else column.expectation()
+        problem = problems.what(rule) if rule in WARNINGS else column.expectation(rule)
         issues.append(ReturnIssue(
             sheet_name, row, column.header, text, rule,
             f"{sheet_name}!{letter}{row}: {column.header} '{text}' {problem}",
@@ -504,19 +504,18 @@ def _check_pupil_rows(rows: list[tuple[ParsedRow, dict]], issues: list[ReturnIss
                 f"{cell}: {text}", "warning", cell))
 
         if left and parsed.values["destination"] is None:
-            warn("destination", "required",
-                 "Destination if left is blank but the pupil left the SRP; choose where they went")
+            warn("destination", "required", problems.what("required", "destination_if_left"))
         if parsed.values["destination"] is not None and parsed.values["date_left"] is None:
             warn("date_left", "inconsistent",
-                 "Date left SRP is blank but a destination is given; add the date they left")
+                 problems.what("inconsistent", "destination_without_date"))
         if left and joined and left < joined:
             warn("date_left", "inconsistent",
-                 f"Date left SRP {left:%d/%m/%Y} is before Date joined SRP {joined:%d/%m/%Y}")
+                 problems.what("inconsistent", "left_before_joined",
+                               left=f"{left:%d/%m/%Y}", joined=f"{joined:%d/%m/%Y}"))
         upn = natives["upn"]
         if upn in first_row_of_upn:
             warn("upn", "duplicate_upn",
-                 f"this UPN is also on row {first_row_of_upn[upn]}; check the pupil is not "
-                 "listed twice")
+                 problems.what("duplicate_upn", row=first_row_of_upn[upn]))
         elif upn:
             first_row_of_upn[upn] = parsed.row
 
