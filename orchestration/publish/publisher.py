@@ -8,6 +8,11 @@ Each publication is a new, immutable version beside the old ones::
       versions/<version>/published.duckdb    schemas gold, external, meta
       versions/<version>/parquet/<schema>/<table>.parquet
       versions/<version>/manifest.json       tables, row counts, source, run id
+      versions/<version>/data_dictionary.csv and .md   every column: type, description, role
+      data_dictionary.csv, data_dictionary.md hard links to current's, replaced atomically
+
+Every table and column carries its dbt description (definitions.py): COMMENT ON in the DuckDB
+file, field metadata in the Parquet files, and the data dictionary.
 
 A reader that opens ``current/published.duckdb`` (or ``published.duckdb``) gets whichever
 version the link named at that instant, whole: the writer never writes a file a reader can
@@ -33,9 +38,19 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 import duckdb
+import pyarrow.parquet as pq
 
 from orchestration.dbt_manifest import table_model_names
-from orchestration.settings import FileModes
+from orchestration.publish.definitions import (
+    DICTIONARY_FILES,
+    TableDefinition,
+    described_arrow,
+    model_definitions,
+    published_definitions,
+    write_comments,
+    write_data_dictionary,
+)
+from orchestration.settings import DBT_PROJECT_DIR, FileModes
 
 PUBLISHED_FILE = "published.duckdb"
 CURRENT_LINK = "current"
@@ -44,6 +59,8 @@ MANIFEST_FILE = "manifest.json"
 PARTIAL_SUFFIX = ".partial"
 LOCK_FILE = ".publish.lock"
 DEFAULT_KEEP = 3
+# dbt's manifest (built by `make install`): where the tables' descriptions come from
+DEFAULT_DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 GOLD = "gold"
 EXTERNAL = "external"
@@ -109,8 +126,10 @@ def publish(
     external_tables: Mapping[str, ExternalBuilder] | None = None,
     run_id: str | None = None,
     keep: int = DEFAULT_KEEP,
+    dbt_manifest: Path = DEFAULT_DBT_MANIFEST,
 ) -> PublishResult:
-    """Publish the warehouse's gold schema as a new version and switch readers to it."""
+    """Publish the warehouse's gold schema as a new version and switch readers to it, every
+    table and column described from ``dbt_manifest``."""
     started = time.perf_counter()
     warehouse_path, published_dir = Path(warehouse_path), Path(published_dir)
     if not warehouse_path.is_file():
@@ -123,7 +142,8 @@ def publish(
         version = _new_version_id(run_id)
         partial = versions / f"{version}{PARTIAL_SUFFIX}"
         try:
-            row_counts = _build_version(warehouse_path, partial, version, run_id, externals)
+            models = model_definitions(dbt_manifest)
+            row_counts = _build_version(warehouse_path, partial, version, run_id, externals, models)
             partial.rename(versions / version)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -185,6 +205,7 @@ def _build_version(
     version: str,
     run_id: str | None,
     externals: Mapping[str, ExternalBuilder] | None,
+    models: Mapping[str, TableDefinition],
 ) -> dict[str, int]:
     folder.mkdir(parents=True)
     database = folder / PUBLISHED_FILE
@@ -208,7 +229,11 @@ def _build_version(
         con.execute("detach wh")
         _write_publication_row(con, version, run_id, created_at, source)
         tables = _describe_published(con)
-        _write_parquet(con, folder, tables)
+        column_types = {name: info["columns"] for name, info in tables.items()}
+        definitions = published_definitions(column_types, models)
+        write_comments(con, "pub", definitions)
+        _write_parquet(con, folder, tables, definitions)
+        write_data_dictionary(folder, column_types, definitions)
         con.execute("detach pub")  # checkpoints: the file is complete and has no WAL
     finally:
         con.close()
@@ -255,19 +280,24 @@ def _describe_published(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     for schema in (GOLD, EXTERNAL, META):
         for table in _table_names(con, "pub", schema):
             tables[f"{schema}.{table}"] = {
-                "rows": con.execute(f'select count(*) from pub.{schema}."{table}"').fetchone()[0],
+                "rows": con.execute(f'select count(*) from pub.{schema}."{table}"').fetchall()[0][0],
                 "columns": {name: data_type for name, data_type in _columns(con, "pub", schema, table)},
                 "parquet": f"parquet/{schema}/{table}.parquet",
             }
     return tables
 
 
-def _write_parquet(con: duckdb.DuckDBPyConnection, folder: Path, tables: dict[str, dict]) -> None:
+def _write_parquet(con: duckdb.DuckDBPyConnection, folder: Path, tables: dict[str, dict],
+                   definitions: Mapping[str, TableDefinition]) -> None:
+    """One Parquet file per table, written by pyarrow so each field carries its description
+    (DuckDB's COPY writes file-level key-value metadata only). Gold tables are aggregates:
+    each fits in memory at national scale."""
     for name, info in tables.items():
         path = folder / info["parquet"]
         path.parent.mkdir(parents=True, exist_ok=True)
         schema, table = name.split(".", 1)
-        con.execute(f'copy pub.{schema}."{table}" to {_literal(path)} (format parquet)')
+        arrow = con.sql(f'select * from pub.{schema}."{table}"').to_arrow_table()
+        pq.write_table(described_arrow(arrow, definitions[name]), path)
 
 
 def _source_info(warehouse: Path) -> dict:
@@ -303,8 +333,9 @@ def _switch(published_dir: Path, version: str) -> None:
     """rename(2) replaces each link in one step: a reader resolves either the old or the new."""
     relative = Path(VERSIONS_DIR) / version
     _replace_atomically(published_dir / CURRENT_LINK, lambda tmp: os.symlink(relative, tmp))
-    database = published_dir / relative / PUBLISHED_FILE
-    _replace_atomically(published_dir / PUBLISHED_FILE, lambda tmp: _link_file(database, tmp))
+    for name in (PUBLISHED_FILE, *DICTIONARY_FILES):
+        target = published_dir / relative / name
+        _replace_atomically(published_dir / name, lambda tmp: _link_file(target, tmp))
 
 
 def _link_file(target: Path, link: Path) -> None:

@@ -7,6 +7,7 @@ import dagster as dg
 from orchestration.dbt_project import DBT_PROJECT
 from orchestration.defs.disclosure.assets import RELEASE
 from orchestration.publish import gold_model_names, publish
+from orchestration.publish.definitions import DICTIONARY_MD
 from orchestration.resources import FoldersResource, WarehouseResource
 
 
@@ -17,13 +18,16 @@ from orchestration.resources import FoldersResource, WarehouseResource
     kinds={"duckdb", "parquet"},
     description="Gold (and disclosure-controlled `external` copies) as a new read-only DuckDB "
     "file and Parquet files under the published folder; readers switch to it atomically "
-    "(docs/BI.md). The external tables are the audited release: a run whose gold checks or "
-    "release audit fail never gets here, so the last good version stays published.",
+    "(docs/BI.md), every table and column described from dbt's docs (COMMENT ON, Parquet field "
+    "metadata, data_dictionary.csv/.md beside the file). The external tables are the audited "
+    "release: a run whose gold checks or release audit fail never gets here, so the last good "
+    "version stays published.",
 )
 def published_gold(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, folders: FoldersResource
 ) -> dg.MaterializeResult:
-    result = publish(Path(warehouse.path), Path(folders.published), run_id=context.run_id)
+    result = publish(Path(warehouse.path), Path(folders.published), run_id=context.run_id,
+                     dbt_manifest=DBT_PROJECT.manifest_path)
     context.log.info(
         f"published version {result.version} in {result.seconds:.1f} s; "
         f"pruned {result.pruned or 'none'}; kept (in use) {result.kept_in_use or 'none'}"
@@ -32,6 +36,7 @@ def published_gold(
         metadata={
             "version": result.version,
             "path": dg.MetadataValue.path(str(result.database)),
+            "data_dictionary": dg.MetadataValue.path(str(result.version_dir / DICTIONARY_MD)),
             "tables": len(result.row_counts),
             "row_counts": dg.MetadataValue.json(result.row_counts),
             "seconds": result.seconds,
