@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(SEND_DATA_ROOT)/dagster_home
 SCALE ?=
 SEED ?= 42
 
-.PHONY: run test ui install manifest sample bench mutate clean help browser
+.PHONY: run test ui install manifest sample bench mutate clean help browser docs
 
 help:
 	@echo "make run   - install, generate sample data if absent, materialise everything, print a summary"
@@ -17,6 +17,7 @@ help:
 	@echo "make ui    - the Dagster UI on http://127.0.0.1:3000 (persistent DAGSTER_HOME)"
 	@echo "make bench - benchmarks at scale 1 and 25 (SCALE=n for one)"
 	@echo "make mutate - mutation testing: the exactness tests must kill every curated dbt SQL mutant"
+	@echo "make docs  - the dbt docs site, static and offline, from the built warehouse: data/docs/index.html"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +72,11 @@ test: install browser
 ui: install
 	mkdir -p "$(DAGSTER_HOME)"
 	$(BIN)/python -m orchestration.ui
+
+# The dbt docs site (orchestration/docs_site.py): one self-contained data/docs/index.html that
+# opens offline, its catalog read from the warehouse `make run` built.
+docs: install
+	$(BIN)/python -m orchestration.docs_site
 
 # Benchmarks at scale 1 and 25 (SCALE=n for one scale); figures in data/bench/results.json.
 bench: install
