@@ -74,7 +74,9 @@ _RULES = (
                          "symbols or spaces.",
          {"default": "is not a number", **_RETURN_NUMBERS}),
     Rule("out_of_range", "Check the value: it must be within the range given in the message.",
-         {"default": "is too large to store", **_RETURN_NUMBERS, "date": _RETURN_DATE}),
+         {"default": "is too large to store", **_RETURN_NUMBERS, "date": _RETURN_DATE,
+          "before": "is before {earliest}, earlier than this return can hold",
+          "in_year": "is not in the collection year {year}"}),
     Rule("negative_value", "Check the value: it cannot be negative.",
          {"default": "is negative (must be 0 or more)"}),
     Rule("below_minimum", "Check the value: it is below the smallest value allowed.",
@@ -127,6 +129,27 @@ _RULES = (
                      "it is the right school's return"}),
     Rule("bad_folder_name", "Nothing to do: the council will file the return under the right "
                             "year."),
+    # SEN2 person-level return (orchestration/sen2/validate.py)
+    Rule("unsupported_year", "Send the return for a collection year the platform reads, or "
+                             "extend orchestration/sen2/spec.py for the new year.",
+         {"default": "is not a collection year this platform reads ({years})"}),
+    Rule("unexpected_item", "Nothing to do unless the item should be there: it is kept but "
+                            "not used; check the return was made for the right year.",
+         {"default": "is given, but is not an item of the {year} return (kept, not used)"}),
+    Rule("one_of_items", "Fill in exactly the items the specification asks for in this record.",
+         {"at_least_one": "at least one of {items} must be filled (found {found})",
+          "exactly_one": "exactly one of {items} must be filled (found {found})"}),
+    Rule("duplicate_person", "Each child or young person appears once in the return: merge "
+                             "the duplicate person records.",
+         {"default": "is the same {item} as person record {position}; each person appears "
+                     "once"}),
+    Rule("missing_parent", "Export the whole return again: a record cannot stand without the "
+                           "record it belongs to.",
+         {"default": "the record it belongs to is not in the return"}),
+    Rule("invalid_la_code", "Use the DfE's 3-digit local authority number, e.g. 886.",
+         {"default": "is not a local authority number (3 digits)"}),
+    Rule("repeated_item", "Give each item once per record and export the return again.",
+         {"default": "is given more than once; the first is used"}),
 )
 RULES: dict[str, Rule] = {rule.name: rule for rule in _RULES}
 

@@ -1,0 +1,246 @@
+"""Read the SEN2 XML return as a stream: one Person at a time, cleared once read.
+
+Safety. The parser is lxml (libxml2) with entity substitution, DTD loading and network access
+off and libxml2's own size guards on (``huge_tree=False``: text nodes up to 10 MB, depth 256).
+A SEN2 return never has a DOCTYPE, so any DTD (internal or external, and so every entity
+declaration: billion laughs, external entities to local files) quarantines the file at the
+root element, before any entity could be used; nothing an entity names is ever read. Our own
+limits (``Limits``) are far below libxml2's and are checked as the file streams.
+
+Records. The header (module 0) is the ``Header`` element's leaf items (CollectionDetails and
+Source flattened); each ``Person`` under ``Persons`` gives a person record and, nested in it,
+its requests, assessment, named plan, plan detail, active plans, placement detail and SEN need
+records (spec.CHILDREN). A record's position is its ordinal within its module in document
+order, its row the line of its element. Any leaf element is an item (its name in lower case):
+items a year does not have are kept, and validate.py says so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from lxml import etree
+
+from orchestration.problems import ERROR, Problem, what
+from orchestration.sen2 import spec
+from orchestration.sen2.records import REASONS, Record, Sen2FileError, Sen2Return
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits, checked while streaming (each with the reason for its value).
+
+    * ``max_bytes`` 4 GiB: a national-size return (every English LA, ~600k persons with all
+      their modules at ~2 KB each) is about 1.2 GB; one LA's is a few MB.
+    * ``max_records`` 5,000,000 per module: England has ~640k EHC plans and fewer requests a
+      year; nothing real comes near, while the count still bounds the work a file can ask for.
+    * ``max_depth`` 12: the deepest path of the return is Message/Persons/Person/Requests/
+      Assessment/NamedPlan/PlanDetail/<item> (8 levels); 12 leaves room and stops nesting bombs.
+    * ``max_item_chars`` 10,000: the longest free-text item (SENSettingOther) is a short
+      description; no item needs more.
+    """
+
+    max_bytes: int = 4 * 1024**3
+    max_records: int = 5_000_000
+    max_depth: int = 12
+    max_item_chars: int = 10_000
+
+
+LIMITS = Limits()
+SAFE_PARSER = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                   remove_comments=True, remove_pis=True)
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_UTF8_NAMES = {b"utf-8", b"utf8"}
+_PREFIX_BYTES = 512
+
+
+def read_xml(path: str | Path, limits: Limits = LIMITS) -> Sen2Return:
+    """The whole return as records (see ``iter_xml`` for a stream)."""
+    result = Sen2Return("xml")
+    for item in iter_xml(path, limits, result.problems):
+        result.add(item)
+    if not result.records["header"]:
+        raise Sen2FileError("missing_header", f"{Path(path).name}: {_reason('missing_header')}")
+    return result
+
+
+def iter_xml(path: str | Path, limits: Limits = LIMITS,
+             problems: list[Problem] | None = None) -> Iterator[Record]:
+    """Each record of the return in document order, a Person's subtree at a time.
+
+    Raises :class:`Sen2FileError` for a file that cannot be read as a return; ``problems``
+    gathers record-level problems found while reading (an item given twice)."""
+    path = Path(path)
+    _check_prefix(path, limits)
+    reader = _Reader(path.name, limits, problems if problems is not None else [])
+    context = etree.iterparse(str(path), events=("start", "end"), **SAFE_PARSER)
+    try:
+        yield from reader.records(context)
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(path.name, exc) from None
+    finally:
+        del context
+
+
+def _reason(rule: str) -> str:
+    return REASONS[rule]
+
+
+def _check_prefix(path: Path, limits: Limits) -> None:
+    """What the first bytes and the size say: empty, too large, a zip, not UTF-8."""
+    name = path.name
+    size = os.stat(path).st_size
+    if size == 0:
+        raise Sen2FileError("empty_file", f"{name}: {_reason('empty_file')} (0 bytes)")
+    if size > limits.max_bytes:
+        raise Sen2FileError("too_large", f"{name}: {size:,} bytes, over the limit of "
+                                         f"{limits.max_bytes:,} bytes for a SEN2 return")
+    with open(path, "rb") as handle:
+        prefix = handle.read(_PREFIX_BYTES)
+    if prefix.startswith(b"PK\x03\x04") or prefix.startswith(b"PK\x05\x06"):
+        raise Sen2FileError("not_xml", f"{name}: a zip archive (or Excel workbook), not XML;"
+                                       " unzip it and send the XML return itself")
+    if prefix.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Sen2FileError("wrong_encoding", f"{name}: UTF-16 text; a SEN2 return is UTF-8")
+    stripped = prefix.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not stripped:
+        raise Sen2FileError("empty_file", f"{name}: {_reason('empty_file')} (only blanks)")
+    if not stripped.startswith(b"<"):
+        raise Sen2FileError("not_xml", f"{name}: does not start with an XML tag, so it is not"
+                                       " an XML file")
+    if (declared := _DECLARED_ENCODING.match(stripped)) and \
+            declared[1].lower() not in _UTF8_NAMES:
+        raise Sen2FileError("wrong_encoding", f"{name}: declares encoding "
+                                              f"{declared[1].decode('ascii')}; a SEN2 return is UTF-8")
+
+
+def _syntax_error(name: str, exc: etree.XMLSyntaxError) -> Sen2FileError:
+    """libxml2's complaint, as a quarantine reason (its message names line and column only)."""
+    text = str(exc)
+    line = getattr(exc, "lineno", None)
+    where = f" (line {line})" if line else ""
+    if "Premature end of data" in text or "EndTag: '</' not found" in text:
+        return Sen2FileError("truncated", f"{name}: {_reason('truncated')}{where}")
+    if "huge" in text.lower():
+        return Sen2FileError("item_too_long", f"{name}: {_reason('item_too_long')}{where}")
+    if "Document is empty" in text or "Start tag expected" in text or "no element found" in text:
+        return Sen2FileError("not_xml", f"{name}: no XML element found{where}, so it is not"
+                                        " an XML file")
+    return Sen2FileError("malformed_xml", f"{name}: {_reason('malformed_xml')}{where}: "
+                                          f"{exc.msg if hasattr(exc, 'msg') else text}")
+
+
+class _Reader:
+    """Turns iterparse events into records; one instance per file."""
+
+    def __init__(self, name: str, limits: Limits, problems: list[Problem]):
+        self.name = name
+        self.limits = limits
+        self.problems = problems
+        self.counts = {m.key: 0 for m in spec.MODULES}
+
+    def records(self, context) -> Iterator[Record]:
+        depth = 0
+        for event, element in context:
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    self._check_root(element)
+                elif depth > self.limits.max_depth:
+                    raise Sen2FileError("too_deep", f"{self.name}: element {element.tag} on"
+                                                    f" line {element.sourceline} is nested"
+                                                    f" {depth} deep, over the limit of "
+                                                    f"{self.limits.max_depth}")
+                continue
+            depth -= 1
+            if depth == 1 and element.tag == spec.MODULE["header"].xml:
+                yield self._header(element)
+                _release(element)
+            elif depth == 2 and element.tag == spec.MODULE["person"].xml:
+                yield from self._walk(element, "person", 1, None)
+                _release(element)
+
+    def _check_root(self, root) -> None:
+        if root.getroottree().docinfo.doctype:
+            raise Sen2FileError("dtd_forbidden", f"{self.name}: {_reason('dtd_forbidden')}")
+        if root.tag != spec.ROOT:
+            raise Sen2FileError("wrong_root", f"{self.name}: the root element is "
+                                              f"{root.tag}; a SEN2 return's is "
+                                              f"{spec.ROOT} (with no namespace)")
+
+    def _count(self, module: str, element) -> int:
+        self.counts[module] += 1
+        if self.counts[module] > self.limits.max_records:
+            raise Sen2FileError("too_many_records", f"{self.name}: over "
+                                                    f"{self.limits.max_records:,} {module} records"
+                                                    f" (line {element.sourceline})")
+        return self.counts[module]
+
+    def _text(self, element) -> str | None:
+        text = element.text
+        if text is not None and len(text) > self.limits.max_item_chars:
+            raise Sen2FileError("item_too_long", f"{self.name}: element "
+                                                 f"{element.tag} on line "
+                                                 f"{element.sourceline} holds {len(text):,}"
+                                                 f" characters, over the limit of "
+                                                 f"{self.limits.max_item_chars:,}")
+        return text
+
+    def _header(self, element) -> Record:
+        position = self._count("header", element)
+        values: dict[str, str | None] = {}
+        for leaf in element.iter():
+            if leaf is not element and len(leaf) == 0 and isinstance(leaf.tag, str):
+                self._put(values, leaf, "header", position)
+        return Record("header", position, values, None, None, self.name, element.sourceline)
+
+    def _walk(self, element, module: str, parent: int | None,
+              person: int | None) -> Iterator[Record]:
+        """The record of ``element`` then, depth first, those nested in it."""
+        position = self._count(module, element)
+        person = position if module == "person" else person
+        values: dict[str, str | None] = {}
+        record = Record(module, position, values, parent, person, self.name, element.sourceline)
+        nested = []
+        children = {spec.MODULE[key].xml: key for key in spec.CHILDREN[module]}
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue  # an entity reference left unexpanded (cannot happen without a DTD)
+            if child.tag in children:
+                nested.append((child, children[child.tag]))
+            elif len(child) == 0:
+                self._put(values, child, module, position)
+            else:
+                raise Sen2FileError("unexpected_element", f"{self.name}: element "
+                                                          f"{child.tag} on line "
+                                                          f"{child.sourceline} (in {module}) "
+                                                          "holds elements; a SEN2 item holds text")
+        yield record
+        for child, key in nested:
+            yield from self._walk(child, key, position, person)
+
+    def _put(self, values: dict, leaf, module: str, position: int) -> None:
+        name = leaf.tag.lower()
+        text = self._text(leaf)
+        if name not in values:
+            values[name] = text
+            return
+        m = spec.MODULE[module]
+        self.problems.append(Problem(
+            "repeated_item",
+            f"{self.name} line {leaf.sourceline}: module {m.number} {m.title} record {position},"
+            f" item {name}: {what('repeated_item')}",
+            leaf.sourceline, name, None, ERROR))
+
+
+def _release(element) -> None:
+    """Free a record's subtree once read, and the siblings already read before it."""
+    element.clear(keep_tail=False)
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
