@@ -205,8 +205,8 @@ def _problem(record: Record, item: str, value: str | None, rule: str, wording: s
     shown = "the value" if personal or value is None else f"'{value}'"
     if value is None and rule in ("required", "one_of_items", "missing_parent"):
         shown = ""
-    message = f"{record.source} {record.where}, item {item}: {shown} {wording}".replace(
-        ":  ", ": ")
+    prefix = f"{record.source} " if record.source else ""
+    message = f"{prefix}{record.where}, item {item}: {shown} {wording}".replace(":  ", ": ")
     return Problem(rule, message, record.row, item, None if personal else value, severity,
                    None, personal)
 

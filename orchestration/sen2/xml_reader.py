@@ -77,6 +77,7 @@ def iter_xml(path: str | Path, limits: Limits = LIMITS,
     path = Path(path)
     _check_prefix(path, limits)
     reader = _Reader(path.name, limits, problems if problems is not None else [])
+    etree.clear_error_log()  # libxml2's log is per thread: keep only this file's errors
     context = etree.iterparse(str(path), events=("start", "end"), **SAFE_PARSER)
     try:
         yield from reader.records(context)
@@ -119,19 +120,17 @@ def _check_prefix(path: Path, limits: Limits) -> None:
 
 
 def _syntax_error(name: str, exc: etree.XMLSyntaxError) -> Sen2FileError:
-    """libxml2's complaint, as a quarantine reason (its message names line and column only)."""
-    text = str(exc)
-    line = getattr(exc, "lineno", None)
+    """libxml2's complaint, as a quarantine reason (its messages name tags, entities, lines and
+    columns, not text content). The file is known to start with a tag (_check_prefix)."""
+    first = exc.error_log[0] if len(exc.error_log) else None
+    text = first.message if first is not None else str(exc)
+    line = first.line if first is not None else getattr(exc, "lineno", None)
     where = f" (line {line})" if line else ""
     if "Premature end of data" in text or "EndTag: '</' not found" in text:
         return Sen2FileError("truncated", f"{name}: {_reason('truncated')}{where}")
     if "huge" in text.lower():
         return Sen2FileError("item_too_long", f"{name}: {_reason('item_too_long')}{where}")
-    if "Document is empty" in text or "Start tag expected" in text or "no element found" in text:
-        return Sen2FileError("not_xml", f"{name}: no XML element found{where}, so it is not"
-                                        " an XML file")
-    return Sen2FileError("malformed_xml", f"{name}: {_reason('malformed_xml')}{where}: "
-                                          f"{exc.msg if hasattr(exc, 'msg') else text}")
+    return Sen2FileError("malformed_xml", f"{name}: {_reason('malformed_xml')}{where}: {text}")
 
 
 class _Reader:
