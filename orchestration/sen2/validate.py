@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+import duckdb
+
 from orchestration import contract
 from orchestration.ingest import validate as ingest_validate
 from orchestration.problems import ERROR, WARNING, Problem, what
@@ -36,8 +38,10 @@ _CONTRACT_FIELDS = {
 _REFERENCE_LABEL = "collection reference date"
 
 
-def validate(result: Sen2Return) -> list[Problem]:
-    """Every structural problem of the return, in module order then record order."""
+def validate(result: Sen2Return, con: duckdb.DuckDBPyConnection | None = None
+             ) -> list[Problem]:
+    """Every structural problem of the return, in module order then record order. ``con``:
+    a DuckDB connection for the column rules (one is opened when not given)."""
     problems = list(result.problems)
     header = result.header
     year = result.year
@@ -47,14 +51,14 @@ def validate(result: Sen2Return) -> list[Problem]:
                                  what("unsupported_year", years=", ".join(map(str, spec.YEARS)))))
         return problems
     reference = spec.parse_date(header.values.get("referencedate") or "")
+    if con is None:
+        with duckdb.connect() as own:
+            return validate(result, own)
     for module in spec.MODULE:
         records = result.records[module]
-        problems += _item_problems(records, module, year, reference)
+        problems += _item_problems(records, module, year, reference, con)
         problems += _one_of_problems(records, module)
-        if module != "header":
-            problems += [_problem(r, spec.MODULE[spec.MODULE[module].parent].id_column, None,
-                                  "missing_parent", what("missing_parent"))
-                         for r in records if r.parent is None]
+        problems += _orphans(records, module)
     problems += _duplicate_people(result.records["person"])
     if reference is not None and str(reference.year) != header.values.get("year", "").strip():
         problems.append(_problem(header, "referencedate", header.values["referencedate"],
@@ -63,10 +67,10 @@ def validate(result: Sen2Return) -> list[Problem]:
 
 
 def _item_problems(records: list[Record], module: str, year: int,
-                   reference: dt.date | None) -> list[Problem]:
+                   reference: dt.date | None, con) -> list[Problem]:
     found = []
     items = {i.name: i for i in spec.items(module, year)}
-    broken = _broken_values(records, items, year, reference)
+    broken = _broken_values(records, items, year, reference, con)
     for record in records:
         for name, item in items.items():
             value = _filled(record.values.get(name))
@@ -92,23 +96,23 @@ def _filled(value: str | None) -> str | None:
 
 
 def _broken_values(records: list[Record], items: dict[str, spec.Item], year: int,
-                   reference: dt.date | None) -> dict[str, dict[str, tuple[str, str]]]:
+                   reference: dt.date | None, con) -> dict[str, dict[str, tuple[str, str]]]:
     """Each item's broken (trimmed) values with (rule, what is wrong): each distinct value
     checked once."""
     broken = {}
     for name, item in items.items():
         values = {v for r in records if (v := _filled(r.values.get(name))) is not None}
         if values:
-            broken[name] = _check(item, values, year, reference)
+            broken[name] = _check(item, values, year, reference, con)
     return broken
 
 
-def _check(item: spec.Item, values: set[str], year: int,
-           reference: dt.date | None) -> dict[str, tuple[str, str]]:
+def _check(item: spec.Item, values: set[str], year: int, reference: dt.date | None,
+           con) -> dict[str, tuple[str, str]]:
     if item.kind in _CONTRACT_FIELDS:
         return ingest_validate.check_values(
             sorted(values), _CONTRACT_FIELDS[item.kind], contract.SYNERGY_PERSON,
-            ingest_validate.Context("sen2"))
+            ingest_validate.Context("sen2"), con)
     check = {"code": _check_code, "date": _check_date, "la": _check_la,
              "year": _check_year}.get(item.kind)
     if check is None:
@@ -163,6 +167,16 @@ def _check_date(value: str, item: spec.Item, year: int, reference: dt.date | Non
     if parsed < earliest:
         return "out_of_range", what("out_of_range", "before", earliest=f"{earliest:%d/%m/%Y}")
     return None
+
+
+def _orphans(records: list[Record], module: str) -> list[Problem]:
+    """Child records whose parent record is not in the return (a Blade row whose parent id
+    matches no row of the parent module's file)."""
+    parent = spec.MODULE[module].parent
+    if parent is None:
+        return []
+    return [_problem(r, spec.MODULE[parent].id_column, None, "missing_parent",
+                     what("missing_parent")) for r in records if r.parent is None]
 
 
 def _one_of_problems(records: list[Record], module: str) -> list[Problem]:
