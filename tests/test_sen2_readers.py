@@ -193,6 +193,10 @@ HOSTILE = {
     "no_header": (_message().replace(HEADER.encode(), b""), "missing_header"),
     "nested_in_item": (_message("<Person><Surname><b>A</b></Surname></Person>"),
                        "unexpected_element"),
+    "misspelt_persons": (_message().replace(b"Persons>", b"Persns>"), "unexpected_element"),
+    "stray_in_persons": (_message(PERSON.format("A") + "<Child/>"), "unexpected_element"),
+    "two_headers": (_message().replace(HEADER.encode(), HEADER.encode() * 2),
+                    "unexpected_element"),
     "huge_text_node": (_message(PERSON.format("A" * 11_000_000)), "item_too_long"),
 }
 

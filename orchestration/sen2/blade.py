@@ -51,6 +51,11 @@ def read_blade(folder: str | Path) -> Sen2Return:
             own_id = record.ids.get(spec.MODULE[key].id_column)
             if own_id is not None:
                 by_id[key].setdefault(own_id, record)
+    if len(result.records["header"]) > 1:
+        raise Sen2FileError("unexpected_element", f"{Path(folder).name}: the "
+                                                  f"*_{spec.MODULE['header'].blade}.csv file has "
+                                                  f"{len(result.records['header'])} rows; a "
+                                                  "return has one header")
     if not result.records["header"]:
         raise Sen2FileError("missing_header", f"{Path(folder).name}: the "
                                               f"*_{spec.MODULE['header'].blade}.csv file has no"

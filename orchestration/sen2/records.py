@@ -29,7 +29,8 @@ REASONS = {
     "wrong_encoding": "the XML is not declared as UTF-8",
     "wrong_root": "the root element is not a SEN2 Message",
     "missing_header": "the return has no header (module 0)",
-    "unexpected_element": "an element of the return holds elements a SEN2 return does not have",
+    "unexpected_element": "the return has an element (or header row) where a SEN2 return has "
+                          "none, which would otherwise be skipped unread",
     "too_large": "far larger than a SEN2 return can be",
     "too_many_records": "more records in one module than a SEN2 return can hold",
     "too_deep": "elements nested deeper than a SEN2 return's structure",

@@ -144,11 +144,14 @@ class _Reader:
 
     def records(self, context) -> Iterator[Record]:
         depth = 0
+        header, person = spec.MODULE["header"].xml, spec.MODULE["person"].xml
         for event, element in context:
             if event == "start":
                 depth += 1
                 if depth == 1:
                     self._check_root(element)
+                elif depth <= 3:
+                    self._check_place(element, depth)
                 elif depth > self.limits.max_depth:
                     raise Sen2FileError("too_deep", f"{self.name}: element {element.tag} on"
                                                     f" line {element.sourceline} is nested"
@@ -156,12 +159,32 @@ class _Reader:
                                                     f"{self.limits.max_depth}")
                 continue
             depth -= 1
-            if depth == 1 and element.tag == spec.MODULE["header"].xml:
+            if depth == 1 and element.tag == header:
                 yield self._header(element)
                 _release(element)
-            elif depth == 2 and element.tag == spec.MODULE["person"].xml:
+            elif depth == 2 and element.tag == person:
                 yield from self._walk(element, "person", 1, None)
                 _release(element)
+
+    def _check_place(self, element, depth: int) -> None:
+        """Only the header and the persons under the root, only persons in ``Persons``, one
+        header: anything else would be skipped unread, so the file is refused instead."""
+        parent = element.getparent().tag
+        if depth == 2:
+            allowed = (spec.MODULE["header"].xml, spec.PERSONS)
+        elif parent == spec.PERSONS:
+            allowed = (spec.MODULE["person"].xml,)
+        else:
+            return  # inside the header
+        if element.tag not in allowed:
+            raise Sen2FileError("unexpected_element", f"{self.name}: element {element.tag} on "
+                                                      f"line {element.sourceline} in {parent};"
+                                                      f" a SEN2 return has only "
+                                                      f"{' and '.join(allowed)} there")
+        if element.tag == spec.MODULE["header"].xml and self.counts["header"]:
+            raise Sen2FileError("unexpected_element", f"{self.name}: a second "
+                                                      f"{element.tag} on line "
+                                                      f"{element.sourceline}; a return has one")
 
     def _check_root(self, root) -> None:
         if root.getroottree().docinfo.doctype:
