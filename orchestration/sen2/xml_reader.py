@@ -222,25 +222,33 @@ class _Reader:
 
     def _walk(self, element, module: str, parent: int | None,
               person: int | None) -> Iterator[Record]:
-        """The record of ``element`` then, depth first, those nested in it."""
+        """The record of ``element`` then, depth first, those nested in it. (The leaf loop is
+        inlined: it runs once per item of the file.)"""
         position = self._count(module, element)
         person = position if module == "person" else person
         values: dict[str, str | None] = {}
         record = Record(module, position, values, parent, person, self.name, element.sourceline)
         nested = []
-        children = {spec.MODULE[key].xml: key for key in spec.CHILDREN[module]}
+        children = _CHILD_TAGS[module]
+        longest = self.limits.max_item_chars
         for child in element:
-            if not isinstance(child.tag, str):
+            tag = child.tag
+            if tag in children:
+                nested.append((child, children[tag]))
+            elif not isinstance(tag, str):
                 continue  # an entity reference left unexpanded (cannot happen without a DTD)
-            if child.tag in children:
-                nested.append((child, children[child.tag]))
-            elif len(child) == 0:
-                self._put(values, child, module, position)
-            else:
+            elif len(child):
                 raise Sen2FileError("unexpected_element", f"{self.name}: element "
-                                                          f"{child.tag} on line "
+                                                          f"{tag} on line "
                                                           f"{child.sourceline} (in {module}) "
                                                           "holds elements; a SEN2 item holds text")
+            else:
+                name = _LOWER.get(tag) or _LOWER.setdefault(tag, tag.lower())
+                text = child.text
+                if name in values or (text is not None and len(text) > longest):
+                    self._put(values, child, module, position)
+                else:
+                    values[name] = text
         yield record
         for child, key in nested:
             yield from self._walk(child, key, position, person)
@@ -257,6 +265,10 @@ class _Reader:
             f"{self.name} line {leaf.sourceline}: module {m.number} {m.title} record {position},"
             f" item {name}: {what('repeated_item')}",
             leaf.sourceline, name, None, ERROR))
+
+
+_CHILD_TAGS = {m.key: {spec.MODULE[c].xml: c for c in spec.CHILDREN[m.key]} for m in spec.MODULES}
+_LOWER: dict[str, str] = {}  # element name -> item name
 
 
 def _release(element) -> None:
