@@ -189,6 +189,8 @@ HOSTILE = {
                         "wrong_root"),
     "declared_latin1": (_message().replace(b"UTF-8", b"ISO-8859-1"), "wrong_encoding"),
     "declared_utf16": (_message().replace(b"UTF-8", b"UTF-16"), "wrong_encoding"),
+    "latin1_bytes_declared_utf8": (_message(PERSON.format("Zo\u00eb")).replace(
+        "Zo\u00eb".encode(), "Zo\u00eb".encode("latin-1")), "wrong_encoding"),
     "utf16_bom": (_message().decode().encode("utf-16"), "wrong_encoding"),
     "no_header": (_message().replace(HEADER.encode(), b""), "missing_header"),
     "nested_in_item": (_message("<Person><Surname><b>A</b></Surname></Person>"),
@@ -214,6 +216,7 @@ def test_hostile_xml_is_refused_with_a_reason(case, tmp_path):
         read_xml(path)
     assert caught.value.rule == rule
     assert caught.value.rule in REASONS and path.name in caught.value.reason
+    assert "0x" not in caught.value.reason and "Zo" not in caught.value.reason  # no data
 
 
 @pytest.mark.parametrize("limit, persons, rule", [

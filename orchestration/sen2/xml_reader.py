@@ -123,9 +123,13 @@ def _syntax_error(name: str, exc: etree.XMLSyntaxError) -> Sen2FileError:
     """libxml2's complaint, as a quarantine reason (its messages name tags, entities, lines and
     columns, not text content). The file is known to start with a tag (_check_prefix)."""
     first = exc.error_log[0] if len(exc.error_log) else None
-    text = first.message if first is not None else str(exc)
+    text = (first.message if first is not None else str(exc)).split("\n")[0].strip()
     line = first.line if first is not None else getattr(exc, "lineno", None)
     where = f" (line {line})" if line else ""
+    if "not proper UTF-8" in text or "encoding" in text.lower():
+        # libxml2 goes on to list the offending bytes: never repeat them (they are data)
+        return Sen2FileError("wrong_encoding", f"{name}: text that is not UTF-8{where}; a "
+                                               "SEN2 return is UTF-8")
     if "Premature end of data" in text or "EndTag: '</' not found" in text:
         return Sen2FileError("truncated", f"{name}: {_reason('truncated')}{where}")
     if "huge" in text.lower():
