@@ -78,7 +78,8 @@ CHILDREN = {m.key: tuple(c.key for c in MODULES if c.parent == m.key) for m in M
 class Item:
     module: str
     xml: str  # element name; the item's name is this in lower case
-    kind: str = "text"  # text, date, boolean, code, rank, upn, urn, ukprn, la, year
+    kind: str = "text"  # text, date, code, rank, upn, urn, ukprn, la; year (the header's:
+    # it chooses the specification, validate.py)
     mandatory: bool = False
     codes: str | None = None  # a key of CODE_LISTS (kind "code")
     years: tuple[int, ...] = ALL

@@ -80,7 +80,7 @@ def _item_problems(records: list[Record], module: str, year: int,
                                           item.personal))
             elif verdict := broken.get(name, {}).get(value):
                 found.append(_problem(record, name, value, *verdict, personal=item.personal))
-        for name in record.values.keys() - items.keys():
+        for name in [n for n in record.values if n not in items]:
             if _filled(record.values[name]) is not None:
                 other = spec.known_anywhere(module, name)
                 personal = other.personal if other else True  # unknown: assume personal
@@ -113,8 +113,7 @@ def _check(item: spec.Item, values: set[str], year: int, reference: dt.date | No
         return ingest_validate.check_values(
             sorted(values), _CONTRACT_FIELDS[item.kind], contract.SYNERGY_PERSON,
             ingest_validate.Context("sen2"), con)
-    check = {"code": _check_code, "date": _check_date, "la": _check_la,
-             "year": _check_year}.get(item.kind)
+    check = {"code": _check_code, "date": _check_date, "la": _check_la}.get(item.kind)
     if check is None:
         return {}
     return {v: verdict for v in values if (verdict := check(v, item, year, reference))}
@@ -131,10 +130,6 @@ def _check_la(value: str, item: spec.Item, year: int, reference):
     if len(value) == 3 and value.isdigit():
         return None
     return "invalid_la_code", what("invalid_la_code")
-
-
-def _check_year(value: str, item: spec.Item, year: int, reference):
-    return None  # the header's year decides the spec (validate); nothing else to check
 
 
 def date_window(item: spec.Item, reference: dt.date) -> tuple[dt.date, dt.date]:
