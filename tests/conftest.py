@@ -68,3 +68,15 @@ def clean_platform_env(monkeypatch):
     for var in PLATFORM_ENV_VARS:
         monkeypatch.delenv(var, raising=False)
     return monkeypatch
+
+
+@pytest.fixture(scope="session")
+def small_refreshed(small_landing, tmp_path_factory) -> Path:
+    """The data root of one successful full refresh of the small sample (warehouse, release,
+    published file), built once per session for the tests that only read what a refresh
+    writes (they must not change it)."""
+    root = tmp_path_factory.mktemp("small_refreshed")
+    with refresh_platform(small_landing, root) as (_landing, job, instance):
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert result.success
+    return root

@@ -118,17 +118,19 @@ synergy as (
     ('england', "geographic_level = 'National'"),
 ] %}
 
+-- DfE's rates are DECIMAL(28,6) in silver: DOUBLE here like the council's own rates, one
+-- fractional type per table for BI tools (a DECIMAL over 18 digits is a 128-bit integer inside).
 dfe as (
     select
         calendar_year,
         {%- for geo, condition in dfe_geographies %}
         cast(max(case when {{ condition }} then inreq_ehc end) as {{ dbt.type_int() }}) as dfe_{{ geo }}_requests_received,
-        max(case when {{ condition }} then ass_refused_ehc_pc end) as dfe_{{ geo }}_requests_refused_pct,
+        cast(max(case when {{ condition }} then ass_refused_ehc_pc end) as double) as dfe_{{ geo }}_requests_refused_pct,
         max(case when {{ condition }} then ass_refused_ehc_pc_symbol end) as dfe_{{ geo }}_requests_refused_pct_symbol,
         cast(max(case when {{ condition }} then tot_inc_exc_ehc end) as {{ dbt.type_int() }}) as dfe_{{ geo }}_plans_issued,
-        max(case when {{ condition }} then inc_exc_20week_rate end) as dfe_{{ geo }}_within_20_weeks_pct,
+        cast(max(case when {{ condition }} then inc_exc_20week_rate end) as double) as dfe_{{ geo }}_within_20_weeks_pct,
         max(case when {{ condition }} then inc_exc_20week_rate_symbol end) as dfe_{{ geo }}_within_20_weeks_pct_symbol,
-        max(case when {{ condition }} then no_exc_20week_rate end) as dfe_{{ geo }}_within_20_weeks_excl_exceptions_pct,
+        cast(max(case when {{ condition }} then no_exc_20week_rate end) as double) as dfe_{{ geo }}_within_20_weeks_excl_exceptions_pct,
         max(case when {{ condition }} then no_exc_20week_rate_symbol end) as dfe_{{ geo }}_within_20_weeks_excl_exceptions_pct_symbol{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ ref('silver_dfe_sen2_mi') }}

@@ -145,8 +145,9 @@ select
     r.srp_count,
     r.commissioned_places,
     r.pupils_on_roll,
-    r.place_funding_rate_gbp,
-    r.top_up_rate_gbp,
+    -- the register's rates are DECIMAL(28,6): DOUBLE like the table's other money ratios
+    cast(r.place_funding_rate_gbp as double) as place_funding_rate_gbp,
+    cast(r.top_up_rate_gbp as double) as top_up_rate_gbp,
     r.council_place_funding_gbp,
     r.council_top_up_gbp,
     r.council_funding_gbp,

@@ -144,7 +144,7 @@ measures as (
         cast(schools_with_return as {{ dbt.type_int() }}) as schools_with_return,
         cast(return_pupils as {{ dbt.type_int() }}) as return_pupils,
         {{ safe_ratio('attendance_pct_sum', 'attendance_pct_count', 1) }} as attendance_pct,
-        round(suspension_days, 1) as suspension_days,
+        cast(round(suspension_days, 1) as double) as suspension_days,  -- rounded exactly, then DOUBLE like the rates
         {{ safe_ratio('suspension_days', 'return_pupils', 2) }} as suspension_days_per_pupil,
         cast(permanent_exclusions as {{ dbt.type_int() }}) as permanent_exclusions,
         {{ safe_ratio('100.0 * permanent_exclusions', 'return_pupils', 1) }} as permanent_exclusion_pct,
