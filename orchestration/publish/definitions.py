@@ -169,20 +169,27 @@ def _text(value: str | None) -> str | None:
 # ---------------------------------------------------------------------------------------------
 def write_comments(con: duckdb.DuckDBPyConnection, catalog: str,
                    definitions: Mapping[str, TableDefinition]) -> int:
-    """COMMENT ON every described table and column of ``catalog``; returns the columns
-    commented."""
-    commented = 0
+    """COMMENT ON every described table and column of ``catalog``, in one transaction (each
+    statement committed on its own costs ~3 ms); returns the columns commented."""
+    statements = []
     for name, definition in definitions.items():
         schema, table = name.split(".", 1)
         target = f'{catalog}.{schema}."{table}"'
         if definition.description:
-            con.execute(f"comment on table {target} is {_sql_literal(definition.description)}")
-        for column, described in definition.columns.items():
-            if described.description:
-                con.execute(f'comment on column {target}."{column}" is '
-                            f"{_sql_literal(described.description)}")
-                commented += 1
-    return commented
+            statements.append(f"comment on table {target} is {_sql_literal(definition.description)}")
+        statements += [
+            f'comment on column {target}."{column}" is {_sql_literal(described.description)}'
+            for column, described in definition.columns.items() if described.description
+        ]
+    con.execute("begin transaction")
+    try:
+        for statement in statements:
+            con.execute(statement)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return sum(1 for statement in statements if statement.startswith("comment on column"))
 
 
 def described_arrow(arrow: pa.Table, definition: TableDefinition) -> pa.Table:
