@@ -79,7 +79,11 @@ def snapshot_relations(warehouse: Path, snapshot: Path) -> Path:
     columns and types in a new file ``snapshot`` (what dbt's catalog reads)."""
     con = duckdb.connect(str(snapshot))
     try:
-        con.execute(f"attach '{_escaped(warehouse)}' as {SOURCE_ALIAS} (read_only)")
+        try:
+            con.execute(f"attach '{_escaped(warehouse)}' as {SOURCE_ALIAS} (read_only)")
+        except duckdb.IOException as error:  # a refresh holds the warehouse
+            raise DocsSiteError(f"cannot read {warehouse} now ({type(error).__name__}): is a "
+                                "refresh running? Run `make docs` when it has finished") from None
         relations = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_catalog = ? order by all", [SOURCE_ALIAS]

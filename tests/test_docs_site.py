@@ -133,3 +133,17 @@ def test_the_site_opens_offline_lists_gold_srp_places_and_shows_column_descripti
     assert [p for p in problems if not any(miss in p for miss in TEMPLATE_MISS_ERRORS)] == []
     assert requests and [url for url in requests if not url.startswith(("file://", "data:"))] == []
     context.close()
+
+
+def test_a_warehouse_held_by_a_refresh_gets_one_line_not_a_traceback(tmp_path):
+    import duckdb
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    env = {**os.environ, "SEND_DATA_ROOT": str(tmp_path), "SEND_WAREHOUSE_PATH": str(warehouse)}
+    with duckdb.connect(str(warehouse)):  # the writer (a refresh) holds the file
+        result = subprocess.run([sys.executable, "-m", "orchestration.docs_site"], cwd=REPO_ROOT,
+                                env=env, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr == (f"make docs: cannot read {warehouse} now (IOException): is a refresh "
+                             "running? Run `make docs` when it has finished\n")
+    assert not (tmp_path / "docs").exists()
