@@ -10,14 +10,18 @@ daemon launched holds the warehouse, this prints ``a refresh is already running:
 pid <n>`` and exits with status 75 before loading anything. The runs carry this process's pid
 (``send/worker_pid``) so the daemon's run monitor fails them if this process is killed.
 
-The console ends with the files this run processed (orchestration/run_console.py): one line
-on a clean night, else a row per file needing attention, the top problems (file, row,
-column, rule; never values) and where to see them all."""
+The console shows one line per stage of each run with what it produced and its time
+(orchestration/run_console.py, orchestration/run_log.py); every event, dbt's per-node lines
+included, goes to ``data/logs/run-<id>.log``, whose path is printed first. It ends with the
+files this run processed: one line on a clean night, else a row per file needing attention, the
+top problems (file, row, column, rule; never values) and where to see them all."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import time
 
 import dagster as dg
 import duckdb
@@ -37,12 +41,13 @@ from orchestration.run_console import (
     top_problems,
 )
 from orchestration.run_launcher import worker_tags
+from orchestration.run_log import CONSOLE_QUIET, RunListener, log_path, open_log, output_to
 from orchestration.run_lock import RefreshAlreadyRunning, hold_refresh_lock
 from orchestration.settings import Paths
 
 
-# The console shows INFO and above; every event is still in the instance (see the UI).
-QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# Checks that did not pass named at the end of the console (the log and the UI have them all).
+MAX_CHECK_LINES = 10
 # Exit status when another refresh holds the lock (EX_TEMPFAIL: try again later).
 EXIT_ALREADY_RUNNING = 75
 
@@ -118,6 +123,51 @@ def report_lines(paths: Paths) -> list[str]:
     return lines
 
 
+def warnings_to(log) -> None:
+    """Python warnings (deprecations and the like, from imports) go to the log, not the console."""
+    logging.captureWarnings(True)
+    handler = logging.StreamHandler(log)
+    handler.setFormatter(logging.Formatter("%(asctime)s WARNING %(message)s"))
+    warnings_logger = logging.getLogger("py.warnings")
+    warnings_logger.addHandler(handler)
+    warnings_logger.propagate = False
+
+
+def run_jobs(only: str | None, first_run_id: str, paths: Paths, log, console):
+    """Load the definitions and run the jobs, a line per stage on ``console`` (every event and
+    all other output in ``log``); returns the refresh's and the outbox's results."""
+    loading = time.monotonic()
+    from orchestration.definitions import defs
+
+    definitions = defs()
+    console.write(f"{'start-up':<19} {'definitions loaded':<62}{time.monotonic() - loading:7.1f} s\n")
+
+    def run(job_name: str, run_id: str | None = None):
+        run_id = run_id or make_new_run_id()
+        hold_refresh_lock(paths.warehouse, run_id)  # this process holds it: records the run
+        job = definitions.resolve_job_def(job_name)
+        console.write(f"{job_name} (run {run_id}):\n")
+        listener = RunListener(log, job, out=console)
+        instance.add_event_listener(run_id, listener)
+        try:
+            return job.execute_in_process(
+                instance=instance, raise_on_error=False, run_config=CONSOLE_QUIET, run_id=run_id,
+                tags=worker_tags(),
+            )
+        finally:
+            listener.finish()
+
+    with dg.DagsterInstance.get() as instance:
+        result = outbox = None
+        if only != "outbox":
+            result = run(REFRESH_JOB_NAME, first_run_id)
+            # What the daemon's run-status sensors do after a scheduled run: record every check.
+            run(HISTORY_JOB_NAME)
+        if only == "outbox" or (only is None and result.success):
+            outbox = run(OUTBOX_JOB_NAME, first_run_id if only == "outbox" else None)
+    return result, outbox
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the platform's jobs once, in this process.")
     parser.add_argument("--only", choices=("refresh", "outbox"),
@@ -132,26 +182,12 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_ALREADY_RUNNING
     started = utc_now()
-    from orchestration.definitions import defs
-
-    definitions = defs()
-
-    def run(job_name: str, run_id: str | None = None):
-        run_id = run_id or make_new_run_id()
-        hold_refresh_lock(paths.warehouse, run_id)  # this process holds it: records the run
-        return definitions.resolve_job_def(job_name).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET, run_id=run_id,
-            tags=worker_tags(),
-        )
-
-    with dg.DagsterInstance.get() as instance:
-        result = outbox = None
-        if only != "outbox":
-            result = run(REFRESH_JOB_NAME, first_run_id)
-            # What the daemon's run-status sensors do after a scheduled run: record every check.
-            run(HISTORY_JOB_NAME)
-        if only == "outbox" or (only is None and result.success):
-            outbox = run(OUTBOX_JOB_NAME, first_run_id if only == "outbox" else None)
+    log_file = log_path(paths.data_root, first_run_id)
+    print(f"log (every event, dbt's per-node lines): {log_file}")
+    log = open_log(log_file)
+    warnings_to(log)
+    with output_to(log) as console:
+        result, outbox = run_jobs(only, first_run_id, paths, log, console)
     if result is None:
         print(f"outbox run {outbox.run_id}: {'succeeded' if outbox.success else 'FAILED'}")
         print("\n".join(outbox_failures(outbox)) or "  every outbox workbook written")
@@ -163,8 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     if outbox is not None:
         print(f"outbox run {outbox.run_id}: {'succeeded' if outbox.success else 'FAILED'}")
         print("\n".join(outbox_failures(outbox)) or "  every outbox workbook written")
-    for problem in problems:
+    for problem in problems[:MAX_CHECK_LINES]:
         print(f"  check did not pass: {problem}")
+    if len(problems) > MAX_CHECK_LINES:
+        print(f"  ... and {len(problems) - MAX_CHECK_LINES} more checks that did not pass"
+              " (the log and the UI list them all)")
     if paths.warehouse.exists():
         print("gold tables (rows):")
         for table, rows in gold_row_counts(paths.warehouse).items():

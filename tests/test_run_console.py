@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,6 +24,8 @@ from orchestration.ingest.files import LandedFile
 from orchestration.ingest.registry import ERROR, WARNING, FileOutcome, Problem, register_many
 from orchestration.ingest.schema import ensure_bronze_schema
 from orchestration.run_console import (
+    Stage,
+    StageConsole,
     all_problems_sql,
     processed_files,
     render_file_summary,
@@ -159,6 +163,70 @@ def test_a_night_with_nothing_new_is_one_line(con):
                                ["unused"]) == ["files: nothing new landed, no problems"]
 
 
+# ---------------------------------------------------------------- one line per stage
+
+
+def stage_line(label: str, text: str, seconds: float | None) -> str:
+    timing = f"{seconds:7.1f} s" if seconds is not None else "      - "
+    return f"{label:<19} {text:<62}{timing}"
+
+
+def test_each_stage_is_one_line_with_what_it_did_and_its_time_in_stage_order():
+    out = io.StringIO()
+    console = StageConsole([Stage("report", {"report"}, 1), Stage("dbt build", {"dbt"}, 4),
+                            Stage("ingest", {"ingest_a", "ingest_b"}, 3)], out=out, live=False)
+    console.step_started("ingest_a", 100.0)
+    console.materialized("ingest_a")
+    console.step_ended("ingest_a", 101.0, "success")
+    assert out.getvalue() == ""  # the stage is not over until its last step is
+    console.step_started("ingest_b", 101.0)
+    console.materialized("ingest_b")
+    console.materialized("ingest_b")
+    console.step_ended("ingest_b", 103.5, "success")
+    console.step_started("dbt", 104.0)
+    console.observed_unchanged("dbt")
+    console.check_evaluated("dbt", True)
+    console.check_evaluated("dbt", False)
+    console.step_ended("dbt", 105.25, "success")
+    console.step_ended("report", 106.0, "skipped")
+    console.finish()
+
+    assert out.getvalue().splitlines() == [
+        stage_line("ingest", "3 assets built", 3.5),
+        stage_line("dbt build", "1 asset unchanged, 1/2 checks passed", 1.25),
+        stage_line("report", "skipped: its inputs are unchanged, last outputs kept", None),
+    ]
+
+
+def test_a_failed_step_is_named_under_its_stage_and_stages_never_reached_say_so():
+    out = io.StringIO()
+    console = StageConsole([Stage("ingest", {"ingest_a"}, 1), Stage("publish", {"publish"}, 1)],
+                           out=out, live=False)
+    console.step_started("ingest_a", 10.0)
+    console.step_ended("ingest_a", 12.0, "failure", "nothing was ingested: no pseudonym key")
+    console.finish()
+
+    assert out.getvalue().splitlines() == [
+        stage_line("ingest", "1 FAILED", 2.0),
+        f"{'':<19}   failed: ingest_a: nothing was ingested: no pseudonym key",
+        stage_line("publish", "not run (the run stopped before it)", None),
+    ]
+
+
+def test_on_a_terminal_the_running_stage_is_redrawn_as_a_progress_bar():
+    out = io.StringIO()
+    console = StageConsole([Stage("dbt build", {"dbt"}, 4)], out=out, live=True)
+    console.step_started("dbt", 0.0)
+    console.materialized("dbt")
+    console.check_evaluated("dbt", True)
+    console.step_ended("dbt", 2.0, "success")
+
+    text = out.getvalue()
+    assert "\rdbt build           [############............] 2/4" in text
+    assert text.count("\n") == 1 and text.endswith(
+        "\r\033[K" + stage_line("dbt build", "1 asset built, 1/1 checks passed", 2.0) + "\n")
+
+
 # ---------------------------------------------------------------- the refresh lock
 
 
@@ -202,8 +270,12 @@ def test_a_second_process_is_refused_and_a_dead_holder_frees_the_lock(tmp_path):
             holder.wait()
 
 
-def test_two_make_runs_at_once_the_second_stops_with_one_line(small_landing, tmp_path):
-    env = {**os.environ, **platform_env(tmp_path / "data", small_landing)}
+@pytest.fixture(scope="module")
+def two_make_runs(small_landing, tmp_path_factory):
+    """A real `make run` (``python -m orchestration.run_all``) on the small sample, and a second
+    one started while the first holds the refresh lock."""
+    root = tmp_path_factory.mktemp("make_run")
+    env = {**os.environ, **platform_env(root / "data", small_landing)}
     env.pop("SEND_PSEUDONYM_KEY", None)
     first = subprocess.Popen([sys.executable, "-m", "orchestration.run_all"], cwd=REPO_ROOT,
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -213,19 +285,48 @@ def test_two_make_runs_at_once_the_second_stops_with_one_line(small_landing, tmp
 
         second = subprocess.run([sys.executable, "-m", "orchestration.run_all"], cwd=REPO_ROOT,
                                 env=env, capture_output=True, text=True, timeout=120)
-
-        assert second.returncode == 75
-        assert second.stdout == ""
-        assert second.stderr == f"a refresh is already running: run {run_id}, pid {first.pid}\n"
         first_output, _ = first.communicate(timeout=900)
     finally:
         if first.poll() is None:
             first.kill()
             first.wait()
+    return {"root": root / "data", "run_id": run_id, "first": first, "output": first_output,
+            "second": second}
+
+
+def test_two_make_runs_at_once_the_second_stops_with_one_line(two_make_runs):
+    first, second, run_id = two_make_runs["first"], two_make_runs["second"], two_make_runs["run_id"]
+    first_output = two_make_runs["output"]
+
+    assert second.returncode == 75
+    assert second.stdout == ""
+    assert second.stderr == f"a refresh is already running: run {run_id}, pid {first.pid}\n"
     assert first.returncode == 0, first_output[-3000:]
     assert f"run {run_id}: succeeded" in first_output
     assert "Traceback" not in first_output
     assert "files processed this run" in first_output or "files loaded, no problems" in first_output
+
+
+STAGES = ("start-up", "ingest", "bronze checks", "dbt build", "quality checks",
+          "disclosure release", "report", "publish", "check history", "school outbox")
+
+
+def test_make_run_prints_a_line_per_stage_and_logs_every_event(two_make_runs):
+    lines = two_make_runs["output"].splitlines()
+    log = two_make_runs["root"] / "logs" / f"run-{two_make_runs['run_id']}.log"
+
+    assert len(lines) <= 120, "\n".join(lines)
+    assert lines[0] == f"log (every event, dbt's per-node lines): {log}"
+    stage_lines = {m.group(1): line for line in lines
+                   if (m := re.match(r"(.+?) {2,}", line)) and m.group(1) in STAGES}
+    assert set(stage_lines) == set(STAGES), "\n".join(lines)
+    assert re.search(r"dbt build +\d+ assets built, (\d+)/\1 checks passed +\d+\.\d s$",
+                     stage_lines["dbt build"]), stage_lines["dbt build"]
+    detail = log.read_text()
+    dbt_node_lines = [line for line in detail.splitlines() if " OK created " in line]
+    assert len(dbt_node_lines) > 20  # dbt's per-node lines are in the log ...
+    assert not any(" OK created " in line for line in lines)  # ... not on the console
+    assert "STEP_SUCCESS" in detail and "ASSET_CHECK_EVALUATION" in detail
 
 
 def wait_for_holder(warehouse: Path, process: subprocess.Popen, timeout: float = 120) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-from pathlib import Path
-
 import dagster as dg
 
 from orchestration.jobs import refresh_job
+from orchestration.landing_state import (  # noqa: F401  (landing_fingerprint: tests import it here)
+    folder_fingerprints,
+    landing_fingerprint,
+    recorded_fingerprints,
+    unread_folders,
+)
 from orchestration.settings import Paths
 
 nightly_refresh_schedule = dg.ScheduleDefinition(
@@ -21,23 +23,6 @@ nightly_refresh_schedule = dg.ScheduleDefinition(
 )
 
 
-def landing_fingerprint(landing: Path) -> tuple[str, int]:
-    """A digest of every landed file's path, size and modification time, and the file count."""
-    digest = hashlib.sha256()
-    count = 0
-    if landing.is_dir():
-        for root, dirs, files in os.walk(landing):
-            dirs.sort()
-            for name in sorted(files):
-                path = Path(root) / name
-                stat = path.lstat()  # a dangling link must not break the sensor
-                rel = path.relative_to(landing).as_posix()
-                digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode(
-                    "utf-8", "surrogateescape"))  # names need not be UTF-8
-                count += 1
-    return digest.hexdigest(), count
-
-
 @dg.sensor(
     name="landing_files_sensor",
     job=refresh_job,
@@ -46,8 +31,31 @@ def landing_fingerprint(landing: Path) -> tuple[str, int]:
     description="Starts a refresh when files arrive in, change in or leave the landing folder.",
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext):
-    fingerprint, count = landing_fingerprint(Paths.from_env().landing)
+    """Looks at the folder only when it changed since the last tick (the cursor), then asks
+    whether any source folder differs from what the last refresh read (see
+    orchestration/landing_state.py): an empty cursor (the first tick after `make run`) and
+    files another refresh already loaded start nothing."""
+    paths = Paths.from_env()
+    fingerprint, count = landing_fingerprint(paths.landing)
     if count == 0 or fingerprint == context.cursor:
         return dg.SkipReason(f"no change in the landing folder ({count} files)")
     context.update_cursor(fingerprint)
-    return dg.RunRequest(run_key=fingerprint, tags={"trigger": "landing_files"})
+    unread = unread_folders(folder_fingerprints(paths.landing),
+                            last_read_fingerprints(context.instance, paths))
+    if not unread:
+        return dg.SkipReason(f"every landed file was already read by a refresh ({count} files)")
+    return dg.RunRequest(run_key=fingerprint,
+                         tags={"trigger": "landing_files", "landing_folders": ",".join(unread)})
+
+
+def last_read_fingerprints(instance: dg.DagsterInstance, paths: Paths) -> dict[str, str]:
+    """Each source folder's fingerprint when an ingestion step last read it (none when the
+    warehouse it was read into is gone)."""
+    from orchestration.defs.ingest.assets import INGEST_ASSETS
+
+    if not paths.warehouse.exists():
+        return {}
+    keys = [key for assets_def in INGEST_ASSETS for key in assets_def.keys]
+    latest = instance.get_latest_materialization_events(keys)
+    return recorded_fingerprints(entry.asset_materialization.metadata
+                                 for entry in latest.values() if entry is not None)
