@@ -6,6 +6,7 @@ from typing import Callable
 import dagster as dg
 
 from orchestration import contract
+from orchestration.build_state import bronze_data_version  # bronze's data version: same files, same version
 from orchestration.resources import FoldersResource, WarehouseResource
 
 BRONZE = "bronze"
@@ -31,6 +32,7 @@ def _run_ingestion(
 ):
     from orchestration.ingest import IngestFailed, ensure_bronze_schema
     from orchestration.ingest.runner import record_unread
+    from orchestration.landing_state import folder_fingerprints, seen_metadata
     from orchestration.pseudonymise import PseudonymKeyError, resolve_key
     from orchestration.run_lock import RefreshAlreadyRunning, hold_refresh_lock
 
@@ -42,6 +44,7 @@ def _run_ingestion(
         resolve_key(folders.landing_dir())
     except PseudonymKeyError as exc:
         raise dg.Failure(description=f"nothing was ingested: {exc}", allow_retries=False) from None
+    landing_before = folder_fingerprints(folders.landing_dir())  # for the landing sensor
     with warehouse.connect() as con:
         ensure_bronze_schema(con)
         try:
@@ -50,13 +53,16 @@ def _run_ingestion(
             summary, failed = exc.summary, exc
             context.log.error(f"{exc} ({exc.errors})")
         unread = record_unread(con, summary.source, folders.landing_dir(), failed)
+        data_version = dg.DataVersion(bronze_data_version(con, summary.source))
     metadata = {**summary.as_metadata(), "files_not_read": unread}
+    metadata.update(seen_metadata(summary.source, landing_before))
     if unread:
         context.log.warning(f"{summary.source}: {unread} landed file(s) could not be read"
                             " (links, special files or load failures); see bronze.file_registry")
     context.log.info(f"{summary.source}: {metadata}")
     for table in tables:
-        yield dg.MaterializeResult(asset_key=bronze_key(table), metadata=metadata)
+        yield dg.MaterializeResult(asset_key=bronze_key(table), metadata=metadata,
+                                   data_version=data_version)
 
 
 def _source_asset(name: str, tables: list[str], ingest_name: str, description: str):
@@ -126,13 +132,16 @@ def load_audit(warehouse: WarehouseResource):
                 "select rule, count(*) from bronze.load_errors group by rule order by 1"
             ).fetchall()
         )
+        data_version = dg.DataVersion(bronze_data_version(con))  # same files, same version
     yield dg.MaterializeResult(
         asset_key=bronze_key("file_registry"),
         metadata={f"files_{k}": v for k, v in by_status.items()},
+        data_version=data_version,
     )
     yield dg.MaterializeResult(
         asset_key=bronze_key("load_errors"),
         metadata={f"errors_{k}": v for k, v in by_rule.items()} or {"errors": 0},
+        data_version=data_version,
     )
 
 
