@@ -19,14 +19,23 @@ help:
 	@echo "make mutate - mutation testing: the exactness tests must kill every curated dbt SQL mutant"
 	@echo "make docs  - the dbt docs site, static and offline, from the built warehouse: data/docs/index.html"
 
+# The console gets one line per install step with its time; pip's and dbt's output goes to
+# $(INSTALL_LOG), whose last lines are shown when a step fails.
+LOGS := $(SEND_DATA_ROOT)/logs
+INSTALL_LOG := $(LOGS)/install.log
+STEP_LINE := printf '%-19s %-62s%7s s\n'
+# $(call logged,label,what,command[,log]): run command with its output in the log (install.log).
+logged = mkdir -p -m 700 "$(LOGS)"; { $(3); } >>"$(or $(4),$(INSTALL_LOG))" 2>&1 \
+	|| { echo "$(1) FAILED; the end of $(or $(4),$(INSTALL_LOG)):"; tail -n 25 "$(or $(4),$(INSTALL_LOG))"; \
+	exit 1; }; $(STEP_LINE) "$(1)" "$(2)" "$$SECONDS"
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(call logged,install,virtual environment $(VENV) (log: $(INSTALL_LOG)),$(PYTHON) -m venv $(VENV))
 
 # Reinstall only when the dependency list changes.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@$(call logged,install,packages: pip install -e '.[dev]',$(BIN)/pip install --upgrade pip && $(BIN)/pip install -e '.[dev]')
+	@touch $(STAMP)
 
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests seeds -type f 2>/dev/null) \
@@ -38,22 +47,22 @@ install: $(STAMP) $(MANIFEST)
 # code-location load. Parsed for the warehouse path the platform will use, so dbt's saved
 # parse state matches the runs' profile and they parse incrementally.
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
-	cd dbt_project && PATH="$(CURDIR)/$(BIN):$$PATH" \
+	@$(call logged,install,dbt manifest parsed: $(MANIFEST),cd dbt_project && PATH="$(CURDIR)/$(BIN):$$PATH" \
 		SEND_WAREHOUSE_PATH="$$($(CURDIR)/$(BIN)/python -c 'from orchestration.settings import Paths; print(Paths.from_env().warehouse)')" \
-		../$(BIN)/dbt parse --quiet
+		../$(BIN)/dbt parse --quiet)
 
 manifest: $(MANIFEST)
 
 sample: install
 	@if [ -f "$${SEND_LANDING_DIR:-$(SEND_DATA_ROOT)/landing}/SAMPLE_DATA.json" ] || [ -n "$${SEND_LANDING_DIR:-}" ]; then \
-		echo "landing data present: $${SEND_LANDING_DIR:-$(SEND_DATA_ROOT)/landing}"; \
+		$(STEP_LINE) "sample data" "landing data present: $${SEND_LANDING_DIR:-$(SEND_DATA_ROOT)/landing}" -; \
 	else \
-		$(BIN)/python -m orchestration.sample_data --scale $(or $(SCALE),1) --seed $(SEED) --out "$(SEND_DATA_ROOT)/landing"; \
+		$(call logged,sample data,scale $(or $(SCALE),1) written to $(SEND_DATA_ROOT)/landing,$(BIN)/python -m orchestration.sample_data --scale $(or $(SCALE),1) --seed $(SEED) --out "$(SEND_DATA_ROOT)/landing",$(LOGS)/sample.log); \
 	fi
 
 run: sample
-	mkdir -p "$(DAGSTER_HOME)"
-	$(BIN)/python -m orchestration.run_all
+	@mkdir -p "$(DAGSTER_HOME)"
+	@$(BIN)/python -m orchestration.run_all
 
 # The report is tested in a real browser: Debian's Chromium (Playwright cannot download its own).
 browser:
