@@ -5,7 +5,12 @@ Shared by the unorchestrated run and the floor (benchmarks/refresh/unorchestrate
 
 from __future__ import annotations
 
+import argparse
+import json
+import shutil
 import time
+from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -76,6 +81,47 @@ def build_models_and_run_tests(con: duckdb.DuckDBPyConnection, manifest: dict) -
         failing += con.execute(f"select count(*) from ({node['compiled_code']}) as t").fetchone()[0] > 0
     return {"models_s": models_s, "tests_s": lap(mark), "models": len(models), "tests": len(checks),
             "failing_tests": int(failing)}
+
+
+# (connection, landing, workdir, reference_from, timings, started): fills bronze, adds timings
+LoadBronze = Callable[[duckdb.DuckDBPyConnection, Path, Path, Path, dict, float], None]
+
+
+def run_baseline(load_bronze: LoadBronze, landing: Path, workdir: Path, manifest: dict,
+                 reference_from: Path) -> dict:
+    """A fresh W/warehouse.duckdb (named like the platform's, so the compiled relation names
+    "warehouse"."silver"... resolve) with the pseudonym function; ``load_bronze`` fills bronze,
+    then every model and test from the compiled SQL. Seconds per part and in total."""
+    from orchestration.pseudonymise import register_udf, resolve_key
+
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    timings: dict = {}
+    started = time.perf_counter()
+    con = duckdb.connect(str(workdir / "warehouse.duckdb"))
+    try:
+        register_udf(con, resolve_key(landing))
+        load_bronze(con, landing, workdir, reference_from, timings, started)
+        timings.update(build_models_and_run_tests(con, manifest))
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    timings["total_s"] = lap(started)
+    return timings
+
+
+def baseline_main(description: str, load_bronze: LoadBronze) -> None:
+    """Command line of a baseline: prints one JSON line of run_baseline's timings."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--landing", type=Path, required=True)
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--compiled-manifest", type=Path, required=True)
+    parser.add_argument("--reference-from", type=Path, required=True)
+    args = parser.parse_args()
+    manifest = json.loads(args.compiled_manifest.read_text(encoding="utf-8"))
+    print(json.dumps(run_baseline(load_bronze, args.landing, args.workdir, manifest,
+                                  args.reference_from)))
 
 
 def lap(since: float) -> float:

@@ -17,10 +17,7 @@ one JSON line of timings.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -29,10 +26,9 @@ import duckdb
 
 from orchestration import contract
 from orchestration.ingest import schema
-from orchestration.pseudonymise import register_udf, resolve_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compiled_sql import build_models_and_run_tests, copy_reference, lap  # noqa: E402
+from compiled_sql import baseline_main, copy_reference, lap  # noqa: E402
 
 RETURN_TABLES = ("return_submissions", *schema.RETURN_SHEET_TABLES.values())
 
@@ -97,47 +93,17 @@ def copy_returns(con, reference_from: Path) -> None:
     con.execute("detach built")
 
 
-def run(landing: Path, workdir: Path, manifest: dict, reference_from: Path) -> dict:
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
-    timings = {}
-    started = time.perf_counter()
-    con = duckdb.connect(str(workdir / "warehouse.duckdb"))
-    try:
-        register_udf(con, resolve_key(landing))
-        schema_ddl(con)
-        read_synergy(con, landing)
-        read_registers(con, landing, workdir)
-        timings["read_csv_s"] = lap(started)
-        mark = time.perf_counter()
-        copy_returns(con, reference_from)
-        copy_reference(con, reference_from)
-        timings["copied_s"] = lap(mark)
-        timings.update(build_models_and_run_tests(con, manifest))
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    timings["total_s"] = lap(started)
-    return timings
-
-
-def schema_ddl(con) -> None:
-    """Empty bronze tables with the platform's columns (DDL only)."""
-    from orchestration import ingest
-    ingest.ensure_bronze_schema(con)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--landing", type=Path, required=True)
-    parser.add_argument("--workdir", type=Path, required=True)
-    parser.add_argument("--compiled-manifest", type=Path, required=True)
-    parser.add_argument("--reference-from", type=Path, required=True)
-    args = parser.parse_args()
-    manifest = json.loads(args.compiled_manifest.read_text(encoding="utf-8"))
-    print(json.dumps(run(args.landing, args.workdir, manifest, args.reference_from)))
+def load_bronze(con, landing: Path, workdir: Path, reference_from: Path, timings: dict,
+                started: float) -> None:
+    schema.ensure_bronze_schema(con)  # empty bronze tables with the platform's columns
+    read_synergy(con, landing)
+    read_registers(con, landing, workdir)
+    timings["read_csv_s"] = lap(started)
+    mark = time.perf_counter()
+    copy_returns(con, reference_from)
+    copy_reference(con, reference_from)
+    timings["copied_s"] = lap(mark)
 
 
 if __name__ == "__main__":
-    main()
+    baseline_main(__doc__.splitlines()[0], load_bronze)

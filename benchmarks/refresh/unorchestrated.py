@@ -14,9 +14,6 @@ the disclosure release, the report and publishing. Prints one JSON line of timin
 
 from __future__ import annotations
 
-import argparse
-import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -24,10 +21,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration import ingest
-from orchestration.pseudonymise import register_udf, resolve_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compiled_sql import build_models_and_run_tests, copy_reference, lap  # noqa: E402
+from compiled_sql import baseline_main, copy_reference, lap  # noqa: E402
 
 SOURCES = (
     ingest.ingest_synergy, ingest.ingest_gias, ingest.ingest_srp_register,
@@ -35,40 +31,16 @@ SOURCES = (
 )
 
 
-def run(landing: Path, workdir: Path, manifest: dict, reference_from: Path) -> dict:
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
-    timings = {}
-    started = time.perf_counter()
-    con = duckdb.connect(str(workdir / "warehouse.duckdb"))
-    try:
-        register_udf(con, resolve_key(landing))
-        ingest.ensure_bronze_schema(con)
-        for source in SOURCES:
-            source(con, landing, workdir / "archive")
-        timings["ingest_s"] = lap(started)
-        mark = time.perf_counter()
-        copy_reference(con, reference_from)
-        timings["reference_s"] = lap(mark)
-        timings.update(build_models_and_run_tests(con, manifest))
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    timings["total_s"] = lap(started)
-    return timings
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--landing", type=Path, required=True)
-    parser.add_argument("--workdir", type=Path, required=True)
-    parser.add_argument("--compiled-manifest", type=Path, required=True)
-    parser.add_argument("--reference-from", type=Path, required=True)
-    args = parser.parse_args()
-    manifest = json.loads(args.compiled_manifest.read_text(encoding="utf-8"))
-    print(json.dumps(run(args.landing, args.workdir, manifest, args.reference_from)))
+def load_bronze(con, landing: Path, workdir: Path, reference_from: Path, timings: dict,
+                started: float) -> None:
+    ingest.ensure_bronze_schema(con)
+    for source in SOURCES:
+        source(con, landing, workdir / "archive")
+    timings["ingest_s"] = lap(started)
+    mark = time.perf_counter()
+    copy_reference(con, reference_from)
+    timings["reference_s"] = lap(mark)
 
 
 if __name__ == "__main__":
-    main()
+    baseline_main(__doc__.splitlines()[0], load_bronze)
