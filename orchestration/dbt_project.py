@@ -11,6 +11,7 @@ from typing import Any, Mapping
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
+from orchestration.dbt_checks import describe_test
 from orchestration.settings import DBT_PROJECT_DIR
 
 # dbt runs as a subprocess: make sure the venv's `dbt` is found even when the venv is not
@@ -51,6 +52,12 @@ class SendDbtTranslator(DagsterDbtTranslator):
             spec = spec.replace_attributes(freshness_policy=GOLD_FRESHNESS)
         return spec
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> dg.AssetCheckSpec | None:
+        """Every dbt test says what its failure means (dagster-dbt reads only `meta.description`,
+        which no test has: "No description provided")."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        return spec._replace(description=describe_test(manifest, unique_id)) if spec else None
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return self._layer(dbt_resource_props)
 
@@ -62,6 +69,8 @@ class SendDbtTranslator(DagsterDbtTranslator):
         return schema or "staging"
 
 
+# Code references: each model's and seed's asset links to its .sql / .csv file (owners and tags
+# of every asset, dbt or Python: orchestration/asset_catalog.py).
 TRANSLATOR = SendDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=True)
 )

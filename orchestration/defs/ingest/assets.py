@@ -8,6 +8,7 @@ import dagster as dg
 from orchestration import contract
 from orchestration.build_state import bronze_data_version  # bronze's data version: same files, same version
 from orchestration.resources import FoldersResource, WarehouseResource
+from orchestration.table_metadata import table_metadata
 
 BRONZE = "bronze"
 
@@ -53,6 +54,7 @@ def _run_ingestion(
             summary, failed = exc.summary, exc
             context.log.error(f"{exc} ({exc.errors})")
         unread = record_unread(con, summary.source, folders.landing_dir(), failed)
+        tables_now = table_metadata(con, [(BRONZE, t) for t in tables])  # rows, typed columns
         data_version = dg.DataVersion(bronze_data_version(con, summary.source))
     metadata = {**summary.as_metadata(), "files_not_read": unread}
     metadata.update(seen_metadata(summary.source, landing_before))
@@ -61,7 +63,8 @@ def _run_ingestion(
                             " (links, special files or load failures); see bronze.file_registry")
     context.log.info(f"{summary.source}: {metadata}")
     for table in tables:
-        yield dg.MaterializeResult(asset_key=bronze_key(table), metadata=metadata,
+        yield dg.MaterializeResult(asset_key=bronze_key(table),
+                                   metadata={**metadata, **tables_now.get((BRONZE, table), {})},
                                    data_version=data_version)
 
 
@@ -132,15 +135,18 @@ def load_audit(warehouse: WarehouseResource):
                 "select rule, count(*) from bronze.load_errors group by rule order by 1"
             ).fetchall()
         )
+        tables_now = table_metadata(con, [(BRONZE, t) for t in AUDIT_TABLES])  # rows, typed columns
         data_version = dg.DataVersion(bronze_data_version(con))  # same files, same version
     yield dg.MaterializeResult(
         asset_key=bronze_key("file_registry"),
-        metadata={f"files_{k}": v for k, v in by_status.items()},
+        metadata={**{f"files_{k}": v for k, v in by_status.items()},
+                  **tables_now.get((BRONZE, "file_registry"), {})},
         data_version=data_version,
     )
     yield dg.MaterializeResult(
         asset_key=bronze_key("load_errors"),
-        metadata={f"errors_{k}": v for k, v in by_rule.items()} or {"errors": 0},
+        metadata={**({f"errors_{k}": v for k, v in by_rule.items()} or {"errors": 0}),
+                  **tables_now.get((BRONZE, "load_errors"), {})},
         data_version=data_version,
     )
 

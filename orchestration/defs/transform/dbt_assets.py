@@ -18,6 +18,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.build_state import inputs_fingerprint, last_built_fingerprint, record_build
 from orchestration.dbt_project import DBT_PROJECT, TRANSLATOR
+from orchestration.dbt_events import build_events_with_metadata
 from orchestration.pseudonymise import resolve_key
 from orchestration.resources import FoldersResource, WarehouseResource
 from orchestration.unchanged_build import restate_unchanged
@@ -83,7 +84,7 @@ def dbt_definitions() -> dg.Definitions:
         os.environ["SEND_LANDING_DIR"] = folders.landing
         invocation = dbt.cli(["build"], context=context)
         try:
-            yield from invocation.stream()
+            yield from build_events_with_metadata(invocation, lambda: warehouse.connect(read_only=True))
         finally:
             # A failed step must not leave dbt running: it would hold the warehouse's lock.
             if invocation.process.poll() is None:
