@@ -1,6 +1,7 @@
-"""The Dagster UI as a user meets it: `dagster dev` on a free loopback port with a temporary
-DAGSTER_HOME, queried over GraphQL for the assets, checks, schedule and sensors; a run is
-launched through GraphQL and must succeed. Only the processes this test starts are stopped."""
+"""The Dagster UI as a user meets it: started as `make ui` does (`python -m orchestration.ui`,
+which runs `dg dev`) on a free loopback port with a temporary DAGSTER_HOME, queried over GraphQL
+for the assets, checks, schedule and sensors; a run is launched through GraphQL and must
+succeed. Only the processes this test starts are stopped."""
 
 from __future__ import annotations
 
@@ -12,11 +13,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from orchestration.instance import DAGSTER_YAML
 from tests.conftest import REPO_ROOT, platform_env
 
 LOCATION = "send_data_platform"
@@ -46,16 +45,13 @@ def graphql(port: int, query: str, variables: dict | None = None) -> dict:
 @pytest.fixture(scope="module")
 def dagster_ui(small_landing, tmp_path_factory):
     root = tmp_path_factory.mktemp("ui")
-    env = {**os.environ, **platform_env(root, small_landing)}
-    env.pop("SEND_PSEUDONYM_KEY", None)
-    home = Path(env["DAGSTER_HOME"])
-    home.mkdir(parents=True)
-    (home / "dagster.yaml").write_text(DAGSTER_YAML)
     port = free_port()
-    log = open(root / "dagster_dev.log", "w")
-    dagster = Path(sys.executable).parent / "dagster"
+    env = {**os.environ, **platform_env(root, small_landing), "SEND_UI_PORT": str(port),
+           "SEND_UI_STOP_GRACE_S": "20"}
+    env.pop("SEND_PSEUDONYM_KEY", None)
+    log = open(root / "make_ui.log", "w")
     process = subprocess.Popen(
-        [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "orchestration.ui"],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
@@ -69,7 +65,7 @@ def dagster_ui(small_landing, tmp_path_factory):
 def wait_until_loaded(port: int, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
-        assert process.poll() is None, "dagster dev exited during start-up"
+        assert process.poll() is None, "the UI exited during start-up"
         try:
             data = graphql(port, "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }")
             entries = data["workspaceOrError"]["locationEntries"]
@@ -78,7 +74,7 @@ def wait_until_loaded(port: int, process: subprocess.Popen) -> None:
         except OSError:
             pass
         time.sleep(1)
-    raise AssertionError("dagster dev did not load the code location in time")
+    raise AssertionError("the UI did not load the code location in time")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -165,3 +161,55 @@ def test_run_launched_through_graphql_succeeds(dagster_ui):
             break
         time.sleep(2)
     assert status == "SUCCESS"
+
+
+GOLD_ASSET_QUERY = """
+query($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) { ... on AssetNode {
+    owners { ... on TeamAssetOwner { team } }
+    tags { key value }
+    assetMaterializations(limit: 1) { metadataEntries { label
+        ... on IntMetadataEntry { intValue }
+        ... on TableSchemaMetadataEntry { schema { columns { name type description } } }
+        ... on PathMetadataEntry { path }
+    } }
+    assetChecksOrError { ... on AssetChecks { checks { name description } } }
+} } }
+"""
+
+
+def gold_asset(port: int, *path: str) -> dict:
+    return graphql(port, GOLD_ASSET_QUERY, {"key": {"path": list(path)}})["assetNodeOrError"]
+
+
+def test_gold_asset_shows_row_count_column_types_and_check_descriptions(dagster_ui):
+    """Issue 15 items 1-2, as the UI reads them (after the run launched above): gold/srp_places'
+    latest materialisation carries count(*) of the table and DuckDB's column types, its owner and
+    tags, and every check of it says what failing means."""
+    from pathlib import Path
+
+    import duckdb
+
+    published = {e["label"]: e for e in gold_asset(dagster_ui, "publish", "published_gold")
+                 ["assetMaterializations"][0]["metadataEntries"]}
+    # <root>/published/versions/<version>/published.duckdb: the warehouse is <root>/warehouse.duckdb
+    warehouse = Path(published["path"]["path"]).parents[3] / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select count(*) from gold.srp_places").fetchall()[0][0]
+        types = con.execute("select column_name, data_type from information_schema.columns where "
+                            "table_schema = 'gold' and table_name = 'srp_places' "
+                            "order by ordinal_position").fetchall()
+    node = gold_asset(dagster_ui, "gold", "srp_places")
+    entries = {e["label"]: e for e in node["assetMaterializations"][0]["metadataEntries"]}
+    assert entries["dagster/row_count"]["intValue"] == rows > 0
+    columns = entries["dagster/column_schema"]["schema"]["columns"]
+    assert [(c["name"], c["type"]) for c in columns] == [tuple(t) for t in types]
+    assert all(c["description"] for c in columns)
+    assert node["owners"] == [{"team": "send-data"}]
+    tags = {t["key"]: t["value"] for t in node["tags"]}
+    assert tags["layer"] == "gold" and "source/synergy" in tags
+    checks = {c["name"]: c["description"] for c in node["assetChecksOrError"]["checks"]}
+    assert len(checks) > 30
+    assert all(d and d != "No description provided" for d in checks.values())
+    assert checks["not_null_srp_places_level"] == (
+        "Fails if any row of gold.srp_places has a NULL level. "
+        "Blocking: a failure stops everything downstream.")
