@@ -18,7 +18,9 @@ For each scale, in data/bench/scale-<S>/ (sample data generated once, seed 42):
    the full refresh), then --unchanged-nights more (default 3): time, and warehouse growth per
    night after the warm-up, after CHECKPOINT, as % of one night's CSV size;
 5. a new Synergy night with a few rows changed;
-6. p50/p95 latency of typical BI queries on the published file, read-only.
+6. one asset (gold/srp_places) materialised from the Dagster UI as its button does, through
+   GraphQL against `make ui`'s processes, launch to success (benchmarks/bench_ui_single_asset.py);
+7. p50/p95 latency of typical BI queries on the published file, read-only.
 
 Every step runs as a child process: wall seconds, peak RSS (os.wait4, largest process) and the
 sampled peak of the whole process tree (see benchmarks/refresh/measure.py). Per-stage seconds
@@ -69,6 +71,7 @@ TARGETS = [
     ("full_refresh_s", 25, 600), ("peak_rss_mb", 25, 6144), ("ratio_to_unorchestrated", 25, 1.5),
     ("storage_growth_unchanged_night_pct", None, 1.0), ("bi_query_p95_ms", None, 50),
     ("returns_limits_overhead_pct", 1, 5.0), ("disclosure_audit_s", 1, 30), ("disclosure_audit_s", 25, 300),
+    ("ui_single_asset_s", 1, 8),
 ]
 
 
@@ -163,6 +166,11 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
     landing.add_night(land, changed_rows=CHANGED_ROWS)
     new_snapshot = refresh("new_snapshot")
 
+    # One asset materialised from the Dagster UI (GraphQL, as its button does), launch to success.
+    ui_single = step("ui_single_asset", [PYTHON, str(REPO_ROOT / "benchmarks/bench_ui_single_asset.py"),
+                                         "--folder", str(folder)])
+    ui_single_detail = _last_json_line(ui_single.log) if ui_single.ok else None
+
     published = folder / "published" / "current" / "published.duckdb"
     bi_runs = [bi_queries.measure(published, repetitions) for _ in range(runs_each)] if published.exists() else []
     bi = bi_runs[-1] if bi_runs else None
@@ -170,7 +178,7 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
     unorchestrated_s = spread([m.wall_s for m in unorchestrated]) if all(m.ok for m in unorchestrated) else None
     floor_s = spread([m.wall_s for m in floor]) if all(m.ok for m in floor) else None
 
-    measured_runs = [m for m in steps if m.name not in ("generate", "dbt_compile")]
+    measured_runs = [m for m in steps if m.name not in ("generate", "dbt_compile", "ui_single_asset")]
     result = {
         "scale": scale,
         "full_refresh_s": full_s["median"],
@@ -199,6 +207,8 @@ def bench_scale(scale: float, out: Path, repetitions: int, unchanged_nights: int
         "disclosure_audit_s": (disclosure_detail or {}).get("disclosure_audit_s"),
         "disclosure_release_s": (disclosure_detail or {}).get("release_s"),
         "disclosure": disclosure_detail,
+        "ui_single_asset_s": (ui_single_detail or {}).get("ui_single_asset_s"),
+        "ui_single_asset": ui_single_detail,
         "storage_growth_unchanged_night_pct": round(100 * growth / night_bytes, 3),
         "storage_growth_unchanged_night_bytes": round(growth),
         "storage_growth_used_blocks_pct": round(100 * used_growth / night_bytes, 3),
@@ -351,6 +361,7 @@ ROWS = [
     ("BI connect + query p50 (ms)", "bi_connect_and_query_p50_ms"),
     ("BI connect + query p95 (ms)", "bi_connect_and_query_p95_ms"),
     ("disclosure release, engine (s)", "disclosure_release_s"), ("disclosure audit (s)", "disclosure_audit_s"),
+    ("one asset from the UI, launch to success (s)", "ui_single_asset_s"),
 ]
 
 
