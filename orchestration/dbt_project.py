@@ -21,9 +21,10 @@ if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-# The manifest is built by `make install` (dbt parse); under `dagster dev` it is rebuilt so
-# model edits show up without a reinstall.
-DBT_PROJECT.prepare_if_dev()
+# The manifest is built by `make install` (dbt parse), again whenever dbt code changed (make ui,
+# make run), never on code-location load: prepare_if_dev() ran `dbt parse` under `dg dev` in
+# every process that loads the definitions (the code servers and each run's worker, seconds
+# each, orphaned when a code server died) and left a parse state the next build re-parsed.
 
 # Gold is rebuilt by the 02:00 refresh: if it has not been by 07:00 UK time, the UI flags it
 # stale, so a missed night shows before anyone opens a report.
