@@ -2,7 +2,7 @@
 real built warehouse has a valid role, the validator rejects bad declarations, and every gold
 table keeps the additive structure it declares (and the check sees a table that does not).
 
-One small-sample warehouse is built for the module (a full refresh of the scale-0.02 sample),
+The session's small-sample warehouse is read (conftest's small_refreshed: one full refresh),
 and the declarations are read from a manifest `dbt parse` writes for this module from the yml
 as it is now."""
 
@@ -27,7 +27,6 @@ from orchestration.disclosure.declarations import (
 )
 from orchestration.disclosure.structure import structure_mismatches
 from orchestration.settings import DBT_PROJECT_DIR
-from tests.conftest import refresh_platform
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +43,9 @@ def manifest(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def warehouse(small_landing, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("disclosure_platform")
-    with refresh_platform(small_landing, root) as (_landing, job, instance):
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
-    assert result.success
-    return root / "warehouse.duckdb"
+def warehouse(small_refreshed) -> Path:
+    """The session's small-sample refresh (read only here)."""
+    return small_refreshed / "warehouse.duckdb"
 
 
 @pytest.fixture(scope="module")
