@@ -8,8 +8,8 @@ from typing import Iterator
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
 
+from orchestration.dbt_cli import SendDbtCliResource
 from orchestration.settings import DBT_PROJECT_DIR, Paths
 
 
@@ -56,5 +56,5 @@ def build_resources(paths: Paths | None = None) -> dict:
             report=str(paths.report),
             outbox=str(paths.outbox),
         ),
-        "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR)),
+        "dbt": SendDbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR)),
     }
