@@ -23,3 +23,9 @@ def test_the_dbt_resource_knows_the_dbt_version_without_asking_the_executable():
     reported = re.search(r"(\d+\.\d+\.\d+)", subprocess.check_output([str(dbt), "--version"], text=True))
     assert str(resource._cli_version) == reported.group(1)
     assert isinstance(build_resources()["dbt"], SendDbtCliResource)
+
+
+def test_no_dbt_adapter_is_opened_in_the_run_process():
+    resource = SendDbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
+                                  dbt_executable=str(Path(sys.executable).parent / "dbt"))
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
