@@ -9,7 +9,9 @@ from the file; to switch run monitoring off, set ``run_monitoring: {enabled: fal
 
 The platform's sections:
 
-* ``run_coordinator``: queued, one run at a time (DuckDB has one writer).
+* ``run_coordinator``: queued, one run at a time (DuckDB has one writer), taken from the
+  queue every second (Dagster's default, 5 s, added 2.5 s on average to a run launched from
+  the UI).
 * ``run_launcher``: orchestration.run_launcher.HealthCheckedRunLauncher, Dagster's default
   launcher plus a check that a run's worker process is still alive.
 * ``run_monitoring``: the daemon fails a run whose worker died (checked every poll), a run
@@ -61,6 +63,7 @@ def platform_sections() -> dict[str, str]:
             "  class: QueuedRunCoordinator\n"
             "  config:\n"
             "    max_concurrent_runs: 1   # DuckDB has one writer: never run two refreshes at once\n"
+            "    dequeue_interval_seconds: 1   # a run launched from the UI starts within a second\n"
         ),
         "run_launcher": (
             "run_launcher:   # the default launcher plus a check that a run's worker is alive\n"

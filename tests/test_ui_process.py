@@ -215,3 +215,13 @@ def test_the_supervisor_stops_what_its_command_left_when_it_ends_by_itself():
                                 capture_output=True, text=True, timeout=30)
     assert supervisor.returncode == 1  # `dg dev` never ends by itself: an error
     assert "stopping the Dagster UI (dg dev ended): 1 processes" in supervisor.stderr
+
+
+def test_a_run_launched_from_the_ui_is_taken_from_the_queue_within_a_second(tmp_path):
+    import dagster as dg
+
+    from orchestration.instance import upgrade_dagster_yaml
+
+    upgrade_dagster_yaml(tmp_path / "dagster.yaml")  # what `make ui` writes in a new home
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.run_coordinator.dequeue_interval_seconds == 1  # Dagster's default: 5
