@@ -78,9 +78,10 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest
 
+# dg dev under a supervisor (orchestration/ui.py): Ctrl-C or SIGTERM stops every process it started.
 ui: install
-	mkdir -p "$(DAGSTER_HOME)"
-	$(BIN)/python -m orchestration.ui
+	@mkdir -p "$(DAGSTER_HOME)"
+	@$(BIN)/python -m orchestration.ui
 
 # The dbt docs site (orchestration/docs_site.py): one self-contained data/docs/index.html that
 # opens offline, its catalog read from the warehouse `make run` built.
