@@ -41,6 +41,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -316,10 +317,20 @@ def _verdicts(result: dict) -> list[dict]:
     return verdicts
 
 
+def _commit() -> str | None:
+    """The code measured: the commit, with "+changes" when the working tree differs from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD")
+    return f"{commit}+changes" if commit and git("status", "--porcelain", "--untracked-files=no") else commit or None
+
+
 def machine() -> dict:
     meminfo = Path("/proc/meminfo").read_text().split("\n")
     total_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
     return {
+        "commit": _commit(),
         "cores": os.cpu_count(),
         "memory_gb": round(total_kib / 1024**2, 1),
         "python": platform.python_version(),
