@@ -18,7 +18,6 @@ column and one count(*) union for every table.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, Mapping
@@ -57,17 +56,16 @@ def with_warehouse_metadata(events: list[Any], manifest: Mapping[str, Any], targ
     relations = {uid: _relation(manifest, uid) for uid in map(_unique_id, events)
                  if uid and uid.startswith(("model.", "seed.", "snapshot."))}
     relations = {uid: r for uid, r in relations.items() if r}
-    stored = stored_failures(target_path)
     try:
         with connect() as con:
             tables = table_metadata(con, relations.values(), _descriptions(manifest, relations))
-            enriched = [_enriched(e, con, manifest, target_path, relations, tables, stored)
+            enriched = [_enriched(e, con, manifest, target_path, relations, tables)
                         for e in events]
     except duckdb.Error as exc:
         dg.get_dagster_logger().warning(
             f"dbt build: row counts, column types and failing-row samples left out: could not "
             f"read the warehouse ({type(exc).__name__}: {exc})")
-        return [_enriched(e, None, manifest, target_path, relations, {}, stored) for e in events]
+        return [_enriched(e, None, manifest, target_path, relations, {}) for e in events]
     dg.get_dagster_logger().info(
         f"dbt build: row counts and column types of {len(tables)} tables and details of "
         f"{sum(1 for e in events if _is_check(e))} checks read in "
@@ -75,28 +73,16 @@ def with_warehouse_metadata(events: list[Any], manifest: Mapping[str, Any], targ
     return enriched
 
 
-def _enriched(event, con, manifest, target_path, relations, tables, stored):
+def _enriched(event, con, manifest, target_path, relations, tables):
     uid = _unique_id(event)
     if uid in relations and relations[uid] in tables:
         return event.with_metadata({**event.metadata, **tables[relations[uid]]})
     if uid and _is_check(event):
         failed = event.metadata.get(FAILED_ROW_COUNT)
         details = failure_details(con, manifest, uid, target_path, passed=event.passed,
-                                  failed_rows=failed.value if failed is not None else None,
-                                  stored_in=stored.get(uid))
+                                  failed_rows=failed.value if failed is not None else None)
         return event.with_metadata({**event.metadata, **details})
     return event
-
-
-def stored_failures(target_path: Path) -> dict[str, str]:
-    """unique_id -> the relation dbt stored the test's failing rows in, from this build's
-    run_results.json (what dbt did, whatever manifest Dagster loaded)."""
-    try:
-        results = json.loads((Path(target_path) / "run_results.json").read_bytes())["results"]
-    except (OSError, ValueError, KeyError):
-        return {}
-    return {r["unique_id"]: r["relation_name"] for r in results if r.get("relation_name")
-            and r["unique_id"].startswith("test.")}
 
 
 def _is_check(event) -> bool:

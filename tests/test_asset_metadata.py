@@ -24,7 +24,6 @@ from orchestration.dbt_checks import (
     describe_test,
     generic_test_types,
     markdown_table,
-    reads_bronze,
 )
 from tests.conftest import refresh_platform
 
@@ -34,8 +33,6 @@ UNIQUE_SRP_PLACES = "unique_combination_srp_places_level__level_key__academic_ye
 REQUEST = dg.AssetKey(["silver", "request"])
 # reads bronze; silver_request is no parent of srp_places, so dbt runs both tests in one build
 REQUEST_MATCHES_BRONZE = "matches_bronze_row_count_silver_request_synergy_request"
-# generic tests that may read bronze because they return counts only, never a row's values
-COUNTS_ONLY = {"matches_bronze_row_count", "staging_is_sound"}
 
 
 @pytest.fixture(scope="module")
@@ -189,19 +186,12 @@ def test_a_test_type_without_a_wording_gets_a_clear_generic_text(run_manifest):
     assert generic_test_types(manifest) - set(WORDINGS) == {"brand_new_test"}
 
 
-def test_no_failing_row_from_bronze_is_stored(run_manifest):
-    """Tests of staging models (which read bronze) store nothing; a stored test that reads
-    bronze returns counts only."""
-    for uid, node in run_manifest["nodes"].items():
-        if node["resource_type"] != "test":
-            continue
-        stored = node["config"]["store_failures"]
-        if node["fqn"][1] == "staging":
-            assert not stored, uid
-        if stored:
-            assert node["schema"] == "dbt_test_failures", uid
-            if reads_bronze(run_manifest, uid):
-                assert node["test_metadata"]["name"] in COUNTS_ONLY, uid
+def test_no_test_stores_its_failing_rows(run_manifest):
+    """Failing rows are never copied into the warehouse (no schema of identifiers from bronze,
+    no DDL per test on every build): a failed check runs its compiled SQL again instead."""
+    stored = [uid for uid, node in run_manifest["nodes"].items()
+              if node["resource_type"] == "test" and node["config"]["store_failures"]]
+    assert stored == []
 
 
 def test_passing_checks_carry_their_compiled_sql(check_results):
@@ -234,17 +224,15 @@ def test_a_failed_check_shows_its_failing_rows_and_sql_but_never_rows_from_bronz
     assert unique.metadata["dagster_dbt/failed_row_count"].value == 1
     sample = unique.metadata["failed_rows_sample"].value
     lines = sample.splitlines()
-    assert lines[0].startswith("1 of 1 failing row(s), from `warehouse.dbt_test_failures.")
+    assert lines[0] == "1 of 1 failing row(s), from the test's compiled SQL:"
     assert lines[2] == "| level | level_key | academic_year | phase | designation | occurrences |"
     assert lines[4] == "| " + " | ".join(map(str, duplicated)) + " | 2 |"
-    assert unique.metadata["failed_rows_table"].value.startswith("warehouse.dbt_test_failures.")
     assert Path(unique.metadata["compiled_sql"].value).is_file()
 
     from_bronze = evaluations[REQUEST_MATCHES_BRONZE]
     assert not from_bronze.passed
     assert from_bronze.metadata["failed_rows_sample"].value.startswith(
         "Not shown: this test reads bronze, where identifiers live. 1 failing row(s)")
-    assert "failed_rows_table" not in from_bronze.metadata
     assert Path(from_bronze.metadata["compiled_sql"].value).is_file()
 
 
