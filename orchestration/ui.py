@@ -11,9 +11,10 @@ leaves the rest running. So this module is a small supervisor:
   subreaper, so every process of the tree stays a descendant of this one even when its parent
   dies; the tree is recorded while it runs;
 * Ctrl-C (SIGINT), SIGTERM or SIGHUP (`make` passes SIGTERM on to its recipe) stop the
-  tree: SIGINT to its process group (Dagster's own stop: the webserver and daemon close their
-  code servers and runs), then, after ``SEND_UI_STOP_GRACE_S`` seconds (default 30) or at a
-  second signal, SIGKILL to whatever is left of it;
+  tree: SIGINT to `dg dev` alone (Dagster's own stop: the webserver and daemon, then the code
+  server; interrupting the code server first made `dg dev` start a new one), SIGINT to
+  whatever outlived it (a run's worker, its dbt), then, once ``SEND_UI_STOP_GRACE_S`` seconds
+  (default 30) have passed or at a second signal, SIGKILL to whatever is left;
 * if `dg dev` ends by itself, what it left behind is stopped the same way; if this process is
   killed outright, the kernel sends `dg dev` SIGINT.
 """
@@ -95,14 +96,28 @@ class Supervisor:
             return
         reason = signal.Signals(self.signals[0]).name if self.signals else "dg dev ended"
         print(f"stopping the Dagster UI ({reason}): {len(left)} processes", file=sys.stderr, flush=True)
-        self._interrupt(left)
         stop_at = time.monotonic() + self.grace_s
         signals_at_start = len(self.signals)
-        while (left := self._left()) and time.monotonic() < stop_at:
-            if len(self.signals) > signals_at_start:
-                break  # asked again: stop now
-            time.sleep(0.2)
+
+        def waiting(done) -> bool:
             self._watch()
+            if done() or time.monotonic() >= stop_at or len(self.signals) > signals_at_start:
+                return False  # done, out of time, or asked again: stop now
+            time.sleep(0.2)
+            return True
+
+        # `dg dev` first, alone: it stops the webserver, the daemon and then the code server in
+        # order (a code server interrupted before them is restarted by `dg dev`).
+        if self.child_exit is None:
+            os.kill(self.child.pid, signal.SIGINT)
+            while waiting(lambda: self.child_exit is not None):
+                pass
+        # then whatever outlived it (a run's worker, its dbt)
+        if left := self._left():
+            process_tree.send(left, signal.SIGINT)
+            while waiting(lambda: not self._left()):
+                pass
+        left = self._left()
         if left:
             print(f"{len(left)} processes still running: killed", file=sys.stderr, flush=True)
             self._kill(left)
@@ -110,14 +125,6 @@ class Supervisor:
 
     def _left(self) -> set[process_tree.Process]:
         return process_tree.living(self.seen | process_tree.descendants(os.getpid()))
-
-    def _interrupt(self, left: set[process_tree.Process]) -> None:
-        """SIGINT to `dg dev`'s process group, and to any process of the tree that left it."""
-        try:
-            os.killpg(self.child.pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
-        process_tree.send(self._outside_group(left), signal.SIGINT)
 
     def _kill(self, left: set[process_tree.Process]) -> None:
         try:
@@ -129,14 +136,6 @@ class Supervisor:
         while self._left() and time.monotonic() < stop_at:
             time.sleep(0.1)
             self._watch()
-
-    def _outside_group(self, processes: set[process_tree.Process]) -> set[process_tree.Process]:
-        outside = set()
-        for process in processes:
-            current = process_tree.status(process.pid)
-            if current is not None and current.group != self.child.pid:
-                outside.add(process)
-        return outside
 
 
 def _stop_when_supervisor_dies() -> None:
