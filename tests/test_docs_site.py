@@ -20,18 +20,9 @@ import pytest
 from orchestration.dbt_project import DBT_PROJECT
 from orchestration.docs_site import docs_site_path, model_docs_url
 from orchestration.settings import Paths
+from tests.browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, playwright_sync_api
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SRP_PLACES = "model.send_data_platform.srp_places"
 # dbt-docs asks for a few image URLs before Angular fills in their templates (`src` where
 # `ng-src` was meant: the sidebar icons, the favicon): harmless local misses, named here so
@@ -39,13 +30,7 @@ SRP_PLACES = "model.send_data_platform.srp_places"
 UNFILLED_TEMPLATE_URL = re.compile(r"\{\{.*\}\}|\$\{require\(")
 TEMPLATE_MISS_ERRORS = ("getIcon(item.type", "Failed to load resource: net::ERR_FILE_NOT_FOUND")
 
-if os.environ.get("CI"):  # CI installs both: a missing one must fail, not skip
-    from playwright import sync_api
-else:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium); CI "
-                    "installs it and runs this test", allow_module_level=True)
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = playwright_sync_api()
 
 
 @pytest.fixture(scope="module")

@@ -6,35 +6,16 @@ test-artifacts/report.png (public) and report-internal.png."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from test_report_render import GENERATED_AT, write_report_warehouse
 
 from orchestration.report import build_report
+from tests.browser import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, playwright_sync_api
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-if os.environ.get("CI"):  # CI installs both: a missing one must fail, not skip
-    from playwright import sync_api
-else:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "Debian's chromium is not installed (apt-get install -y chromium); CI "
-            "installs it and runs this test",
-            allow_module_level=True,
-        )
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = playwright_sync_api()
 
 
 @pytest.fixture(scope="module")
