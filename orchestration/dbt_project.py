@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from orchestration.dbt_checks import describe_test
+from orchestration.docs_site import model_docs_url
 from orchestration.settings import DBT_PROJECT_DIR
 
 # dbt runs as a subprocess: make sure the venv's `dbt` is found even when the venv is not
@@ -50,7 +51,8 @@ class SendDbtTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         if spec.group_name == "gold":
-            spec = spec.replace_attributes(freshness_policy=GOLD_FRESHNESS)
+            spec = spec.replace_attributes(freshness_policy=GOLD_FRESHNESS).merge_attributes(
+                metadata={"dbt_docs": dg.MetadataValue.url(model_docs_url(unique_id))})
         return spec
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> dg.AssetCheckSpec | None:
