@@ -25,6 +25,7 @@ from orchestration.alerts import config, messages, senders
 from orchestration.alerts.messages import CheckFinding, FailedStep
 from orchestration.defs.alerts import sensors
 from orchestration.defs.alerts.sensors import check_alert_sensor, run_failure_alert_sensor
+from orchestration.unchanged_build import UNCHANGED_SINCE_RUN
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
@@ -77,13 +78,25 @@ def row_count_passes() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=True, metadata={"row_count": 120})
 
 
+@dg.asset_check(asset=pupils, name="upn_format")
+def upn_format_restated() -> dg.AssetCheckResult:
+    """The same warning re-stated on a quiet night: the tables are those it was found on."""
+    return dg.AssetCheckResult(
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"unexpected_count": 3, UNCHANGED_SINCE_RUN: "0123abcd"},
+    )
+
+
 WARN_NIGHT = [pupils, upn_format_warns]
+QUIET_NIGHT = [pupils, upn_format_restated]
 CLEAN_NIGHT = [pupils, pupil_summary, row_count_passes]
 DEFECT_NIGHT = [pupils, pupil_summary, gold_report, upn_format_warns, not_null_upn_fails]
 CRASH_NIGHT = [pupils, pupil_summary, gold_report, row_count_passes]  # fails with no failed check
 
 
-NIGHTS = {"warn": WARN_NIGHT, "clean": CLEAN_NIGHT, "defect": DEFECT_NIGHT, "crash": CRASH_NIGHT}
+NIGHTS = {"warn": WARN_NIGHT, "clean": CLEAN_NIGHT, "defect": DEFECT_NIGHT, "crash": CRASH_NIGHT,
+          "quiet": QUIET_NIGHT}
 
 
 @pytest.fixture(scope="module")
@@ -413,6 +426,22 @@ def test_warning_night_gives_one_email_and_one_post_and_never_repeats(
     second = tick_check_sensor(instance, cursor=first.cursor)
     assert len(smtp_receiver.messages) == 1 and len(webhook_receiver.posts) == 1
     assert second.skip_reason.skip_message == "No new failed checks"
+
+
+def test_quiet_night_does_not_alert_a_warning_again(
+    instance_after, alert_env, smtp_receiver, webhook_receiver
+):
+    """A skipped build re-states last night's failed warning (unchanged_build.py); it was
+    alerted when found and the tables have not changed since: no second alert."""
+    instance, run = instance_after("quiet")
+    (evaluation,) = [e for e in instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records]
+    assert not evaluation.event_log_entry.dagster_event.asset_check_evaluation_data.passed
+
+    result = tick_check_sensor(instance)
+
+    assert result.skip_reason.skip_message == "No new failed checks"
+    assert smtp_receiver.messages == [] and webhook_receiver.posts == []
 
 
 def test_clean_night_sends_nothing(instance_after, alert_env, smtp_receiver, webhook_receiver):

@@ -56,6 +56,7 @@ from orchestration.alerts.messages import (
     safe_counts,
 )
 from orchestration.alerts.senders import deliver
+from orchestration.unchanged_build import UNCHANGED_SINCE_RUN
 
 logger = logging.getLogger("orchestration.alerts")
 
@@ -76,7 +77,9 @@ Deliver = Callable[..., dict[str, bool]]
 
 
 def failed_check_findings(instance: dg.DagsterInstance, run_id: str) -> list[CheckFinding]:
-    """The run's check evaluations that did not pass; the last evaluation of each check wins."""
+    """The run's check evaluations that did not pass; the last evaluation of each check wins.
+    A result a quiet night re-states (``unchanged_since_run``: the tables have not changed since
+    the run that found it) was alerted on that night and is not alerted again."""
     records = instance.get_records_for_run(
         run_id=run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
@@ -84,7 +87,8 @@ def failed_check_findings(instance: dg.DagsterInstance, run_id: str) -> list[Che
     for record in records:
         evaluation = record.event_log_entry.dagster_event.asset_check_evaluation_data
         latest[(evaluation.asset_key, evaluation.check_name)] = evaluation
-    return [_finding(evaluation) for evaluation in latest.values() if not evaluation.passed]
+    return [_finding(evaluation) for evaluation in latest.values()
+            if not evaluation.passed and UNCHANGED_SINCE_RUN not in evaluation.metadata]
 
 
 def _finding(evaluation) -> CheckFinding:
