@@ -350,6 +350,12 @@ def test_bi_reader_sees_whole_versions_throughout_a_full_refresh(refreshed, tmp_
         if reader.poll() is None:
             reader.kill()
     assert result.success
+    # the build started from the parse state this warehouse's last build kept (dbt_target.py)
+    from orchestration.dbt_project import DBT_PROJECT
+
+    target = Path(DBT_PROJECT.project_dir) / DBT_PROJECT.target_path
+    (build_folder,) = target.glob(f"send_dbt_models-{result.run_id[:7]}-*")
+    assert "Unable to do partial parsing" not in (build_folder / "dbt.log").read_text()
     assert reader.returncode == 0, err
     seen = json.loads(out)
     assert seen["errors"] == []

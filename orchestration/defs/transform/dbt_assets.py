@@ -10,7 +10,6 @@ stay as they are; the checks' last results are re-stated and the assets observed
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -18,39 +17,17 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.build_state import inputs_fingerprint, last_built_fingerprint, record_build
 from orchestration.dbt_project import DBT_PROJECT, TRANSLATOR
+from orchestration.dbt_target import keep_parse_state, new_invocation_folder, prune_invocation_folders
 from orchestration.dbt_events import build_events_with_metadata
 from orchestration.pseudonymise import resolve_key
 from orchestration.resources import FoldersResource, WarehouseResource
 from orchestration.unchanged_build import restate_unchanged
 
 FORCE_TAG = "send/force_rebuild"
-PARTIAL_PARSE = "partial_parse.msgpack"
-KEEP_INVOCATIONS = 5  # dbt target folders of the latest builds kept for debugging
 
 
 def _target_dir() -> Path:
     return Path(DBT_PROJECT.project_dir) / DBT_PROJECT.target_path
-
-
-def keep_parse_state(invocation_target: Path) -> None:
-    """dbt parses the whole project again (~8 s) when the saved parse state was made with
-    another profile (another warehouse path, as after `make install`). Each build starts from
-    the project's state, so keep this build's state for the next one (replaced atomically:
-    another build may be copying it)."""
-    state = Path(invocation_target) / PARTIAL_PARSE
-    if state.is_file():
-        temporary = _target_dir() / f".{PARTIAL_PARSE}.{os.getpid()}"
-        shutil.copyfile(state, temporary)
-        os.replace(temporary, _target_dir() / PARTIAL_PARSE)
-
-
-def prune_invocation_folders(keep: int = KEEP_INVOCATIONS) -> list[Path]:
-    """Each build writes its own target folder (~13 MB at scale 1): keep the newest ``keep``."""
-    folders = sorted((p for p in _target_dir().glob("send_dbt_models-*") if p.is_dir()),
-                     key=lambda p: p.stat().st_mtime, reverse=True)
-    for folder in folders[keep:]:
-        shutil.rmtree(folder, ignore_errors=True)
-    return folders[keep:]
 
 
 @dg.definitions
@@ -82,7 +59,8 @@ def dbt_definitions() -> dg.Definitions:
         # dbt is a subprocess: profiles.yml and the pseudonym plugin read these.
         os.environ["SEND_WAREHOUSE_PATH"] = warehouse.path
         os.environ["SEND_LANDING_DIR"] = folders.landing
-        invocation = dbt.cli(["build"], context=context)
+        target = new_invocation_folder(_target_dir(), warehouse.path, context.run_id)
+        invocation = dbt.cli(["build"], context=context, target_path=target)
         try:
             yield from build_events_with_metadata(invocation, lambda: warehouse.connect(read_only=True))
         finally:
@@ -91,8 +69,8 @@ def dbt_definitions() -> dg.Definitions:
                 invocation.process.terminate()
                 invocation.process.wait(timeout=30)
         if invocation.is_successful():
-            keep_parse_state(invocation.target_path)
-        prune_invocation_folders()
+            keep_parse_state(_target_dir(), invocation.target_path, warehouse.path)
+        prune_invocation_folders(_target_dir())
         if full_build and invocation.is_successful():
             with warehouse.connect() as con:
                 record_build(con, fingerprint, context.run_id)
