@@ -32,3 +32,12 @@ def playwright_sync_api():
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium); CI "
                     "installs it and runs this test", allow_module_level=True)
     return pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for the module (import this fixture into the test module)."""
+    with playwright_sync_api().sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
