@@ -23,13 +23,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from orchestration.ui_client import free_port, graphql, wait_until_loaded
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCATION = "send_data_platform"
@@ -38,23 +38,6 @@ RUN_TIMEOUT_S = 600
 POLL_S = 0.1
 IN_PROGRESS = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")
 DONE = ("SUCCESS", "FAILURE", "CANCELED")
-
-
-def graphql(port: int, query: str, variables: dict | None = None) -> dict:
-    body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        payload = json.load(response)
-    if "errors" in payload:
-        raise RuntimeError(payload["errors"])
-    return payload["data"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 REPOSITORY = """{ repositoriesOrError { ... on RepositoryConnection { nodes { name
@@ -68,22 +51,6 @@ LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $pa
 RUNS = """query($statuses: [RunStatus!]) { runsOrError(filter: {statuses: $statuses}) {
     ... on Runs { results { runId } } } }"""
 STATUS = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
-
-
-def wait_until_loaded(port: int, ui: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if ui.poll() is not None:
-            raise SystemExit("the UI exited during start-up")
-        try:
-            entries = graphql(port, "{ workspaceOrError { ... on Workspace { locationEntries {"
-                                    " loadStatus } } } }")["workspaceOrError"]["locationEntries"]
-            if entries and all(e["loadStatus"] == "LOADED" for e in entries):
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("the UI did not load the code location in time")
 
 
 def quiet_instigators(port: int) -> str:
@@ -212,7 +179,7 @@ def main() -> int:
     ui = start_ui(folder, home, port, folder / "ui_single_asset_ui.log")
     try:
         started = time.perf_counter()
-        wait_until_loaded(port, ui)
+        wait_until_loaded(port, ui, STARTUP_TIMEOUT_S)
         ui_start_s = round(time.perf_counter() - started, 3)
         repository = quiet_instigators(port)
         wait_until_idle(port)

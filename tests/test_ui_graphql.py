@@ -5,41 +5,20 @@ succeed. Only the processes this test starts are stopped."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
+from orchestration.ui_client import free_port, graphql, wait_until_loaded
 from tests.conftest import REPO_ROOT, platform_env
 
 LOCATION = "send_data_platform"
 STARTUP_TIMEOUT_S = 180
 RUN_TIMEOUT_S = 600
-# launchRun starts a run worker that loads the code location: slow on a loaded 2-core machine
-REQUEST_TIMEOUT_S = 120
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def graphql(port: int, query: str, variables: dict | None = None) -> dict:
-    body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
-        payload = json.load(response)
-    assert "errors" not in payload, payload.get("errors")
-    return payload["data"]
 
 
 @pytest.fixture(scope="module")
@@ -55,26 +34,11 @@ def dagster_ui(small_landing, tmp_path_factory):
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
-        wait_until_loaded(port, process)
+        wait_until_loaded(port, process, STARTUP_TIMEOUT_S, poll_s=1)
         yield port
     finally:
         stop(process)
         log.close()
-
-
-def wait_until_loaded(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the UI exited during start-up"
-        try:
-            data = graphql(port, "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }")
-            entries = data["workspaceOrError"]["locationEntries"]
-            if entries and all(e["loadStatus"] == "LOADED" for e in entries):
-                return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise AssertionError("the UI did not load the code location in time")
 
 
 def stop(process: subprocess.Popen) -> None:
