@@ -40,7 +40,7 @@ from orchestration.defs.alerts.staleness import STALE_AFTER_SECONDS, evaluate_st
 from orchestration.instance import upgrade_dagster_yaml
 from orchestration.jobs import REFRESH_JOB_NAME
 from orchestration.run_launcher import WORKER_HOST_TAG, WORKER_PID_TAG, worker_health
-from test_ui_graphql import LAUNCH, REPOSITORY_QUERY, free_port, graphql, stop, wait_until_loaded
+from test_ui_graphql import LAUNCH, REPOSITORY_QUERY, STARTUP_TIMEOUT_S, free_port, graphql, stop, wait_until_loaded
 
 LOCATION = "send_data_platform"
 HISTORY_JOB = "record_check_history"
@@ -73,7 +73,7 @@ def daemon(small_landing, tmp_path, monkeypatch, alert_env):  # noqa: F811
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
-        wait_until_loaded(port, process)
+        wait_until_loaded(port, process, STARTUP_TIMEOUT_S, poll_s=1)
         with dg.DagsterInstance.get() as instance:
             yield {"port": port, "env": env, "instance": instance, "log": tmp_path / "dagster_dev.log"}
     finally:
