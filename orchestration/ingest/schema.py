@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration import contract
+from orchestration.ingest import sen2_bronze_schema
 from orchestration.returns import layout
 
 SCHEMA = "bronze"
@@ -187,6 +188,7 @@ def bronze_tables() -> dict[str, tuple[tuple[str, str], ...]]:
     for source in csv_sources:
         tables[source.name] = tuple(csv_table_columns(source))
     tables.update(RETURN_TABLES)
+    tables.update(sen2_bronze_schema.BRONZE_TABLES)  # SEN2 modules and the postcode lookup
     return tables
 
 
