@@ -40,18 +40,21 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from orchestration import contract
+from orchestration.ingest.sen2_bronze_schema import SEN2_TABLES
+from orchestration.quality.sen2_records import xml_records
 from orchestration.returns import layout
 
 REGISTRY, LOAD_ERRORS = "bronze.file_registry", "bronze.load_errors"
 WORKBOOK_SOURCE = contract.LANDING_SCHOOL_RETURNS
 SYNERGY_SOURCE = contract.LANDING_SYNERGY
+SEN2_SOURCE = "sen2"  # ingest/sen2.py: an XML return's records counted by sen2_records.py
 WHOLE_FILE_REJECTED = ("quarantined", "rejected")
 # Quarantines of a file that was read as CSV (its rows counted); any other quarantine (bad
 # name, bytes that cannot be decoded, an empty file) lands no rows.
 _COUNTED_QUARANTINES = ("duplicate_column", "missing_required_column")
 LINEAGE_TABLES = tuple(s.name for s in contract.SYNERGY_FILES) + (
     contract.GIAS.name, contract.SRP_REGISTER.name, contract.DFE_SEN2_MI.name,
-    "return_places", "return_pupils", "return_finance", "return_outcomes",
+    "return_places", "return_pupils", "return_finance", "return_outcomes", *SEN2_TABLES,
 )
 _SYNERGY_TABLES = {s.file_name: s.name for s in contract.SYNERGY_FILES}
 _TABLE_ROW_SHEETS = (layout.PLACES, layout.PUPILS)
@@ -222,7 +225,8 @@ def counted_quarantines(con) -> set[tuple[str, str]]:
     """File versions quarantined after their rows were read (a column missing or twice)."""
     return set(con.execute(
         f"SELECT DISTINCT source_file, sha256 FROM {LOAD_ERRORS} WHERE severity = 'error'"
-        " AND row_number IS NULL AND rule IN ?", [list(_COUNTED_QUARANTINES)]).fetchall())
+        " AND row_number IS NULL AND rule IN ? AND source <> ?",  # SEN2: never counted
+        [list(_COUNTED_QUARANTINES), SEN2_SOURCE]).fetchall())
 
 
 def rejected_rows(con) -> dict[tuple[str, str], int]:
@@ -232,12 +236,14 @@ def rejected_rows(con) -> dict[tuple[str, str], int]:
         f"""
         SELECT e.source_file, e.sha256,
                count(DISTINCT CASE WHEN e.source <> ? OR e.sheet IN ?
-                                   THEN concat_ws(':', e.sheet, e.row_number) END)
+                                   THEN concat_ws(':', e.sheet, e.row_number,
+                                                  CASE WHEN e.source = ? THEN e.cell END) END)
              + count(DISTINCT CASE WHEN e.source = ? AND e.sheet IN ? THEN e.sheet END)
         FROM {LOAD_ERRORS} e
         WHERE e.severity = 'error' AND e.row_number IS NOT NULL AND e.sha256 IS NOT NULL
         GROUP BY ALL""",
-        [WORKBOOK_SOURCE, list(_TABLE_ROW_SHEETS), WORKBOOK_SOURCE, list(_FORM_SHEETS)],
+        [WORKBOOK_SOURCE, list(_TABLE_ROW_SHEETS), SEN2_SOURCE, WORKBOOK_SOURCE,
+         list(_FORM_SHEETS)],
     ).fetchall()
     return {(f, s): n for f, s, n in rows}
 
@@ -278,6 +284,8 @@ def unbalanced_files(con: duckdb.DuckDBPyConnection,
             landed = registered[0]
         elif source == WORKBOOK_SOURCE:
             landed = _archived_workbook_rows(archived, registered[0])
+        elif source == SEN2_SOURCE and source_file.lower().endswith(".xml"):
+            landed = xml_records(Path(archived)) if archived else None
         else:
             landed = archived_data_rows(archived, encoding)
         errors = landed if status in WHOLE_FILE_REJECTED else rejected.get(key, 0)

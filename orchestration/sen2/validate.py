@@ -217,7 +217,7 @@ def _problem(record: Record, item: str, value: str | None, rule: str, wording: s
     prefix = f"{record.source} " if record.source else ""
     message = f"{prefix}{record.where}, item {item}: {shown} {wording}".replace(":  ", ": ")
     return Problem(rule, message, record.row, item, None if personal else value, severity,
-                   None, personal)
+                   None, personal, sheet=record.module, cell=str(record.position))
 
 
 def problems_by_rule(problems: list[Problem]) -> dict[str, int]:

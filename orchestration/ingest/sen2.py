@@ -1,0 +1,350 @@
+"""SEN2 returns: ``sen2/<YYYY-MM-DD>/`` with ``_SUCCESS`` and either one ``*.xml`` return or
+the Blade CSV set (one ``Blade-Export_<dd-mm-yyyy>_<module>.csv`` per module), into the
+``bronze.sen2_*`` tables (sen2_bronze_schema.py), one per module.
+
+Folders are handled like Synergy extract folders: without ``_SUCCESS`` the folder waits
+(registry rows with no hash, replaced every run); every landed file is archived and registered
+(one row per file: its records landed, loaded, rejected); a folder whose files are all
+registered with these bytes is skipped; a folder with a file added or changed is loaded again
+whole (a Blade set is one return), its earlier versions superseded (``_superseded_by_sha256``)
+and the rows of versions read again replaced. A return whose files (all of them) have the same
+bytes as one loaded from another folder is a ``duplicate``. Every folder is its own return
+(one per census: several give history), so folders load in any order.
+
+Files are read from their archived copies, under their landed names (a temporary folder of
+links), by the SEN2 readers (orchestration/sen2) and checked by its validator. A file that
+cannot be read as a return (``Sen2FileError``; a second return in the folder; a header naming a
+year the platform does not read) is quarantined with the rule and reason, and for a Blade set
+every file of the set is; nothing from it reaches bronze. A record with an error is rejected
+into ``load_errors`` (module in ``sheet``, record position in ``cell``, item in
+``column_name``, the record's raw items in ``raw_record``) with every record nested under it
+(rule ``parent_rejected``, naming the record and the rule that rejected it). Records go to
+bronze as Arrow batches, one per module and file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pyarrow as pa
+
+from orchestration import contract
+from orchestration.ingest import registry
+from orchestration.ingest.files import (
+    LandedFile, archive, files_under, landed_file, relative_name, subfolders,
+)
+from orchestration.ingest.registry import FileOutcome
+from orchestration.ingest.runner import FailureCollector, IngestSummary, transaction
+from orchestration.ingest.schema import ensure_bronze_schema, table
+from orchestration.ingest.sen2_bronze_schema import sen2_item_columns, sen2_table
+from orchestration.problems import ERROR, Problem
+from orchestration.sen2 import spec
+from orchestration.sen2.blade import read_blade
+from orchestration.sen2.records import Record, Sen2FileError, Sen2Return
+from orchestration.sen2.validate import validate
+from orchestration.sen2.xml_reader import read_xml
+
+SOURCE = "sen2"  # registry source, and the landing folder
+SUCCESS_MARKER = contract.SYNERGY_SUCCESS_MARKER  # the same _SUCCESS as Synergy folders
+TABLES = [sen2_table(m.key) for m in spec.MODULES]
+CASCADE_RULE = "parent_rejected"
+_BLADE_SUFFIXES = tuple(f"_{m.blade}.csv" for m in spec.MODULES)
+
+
+@dataclass
+class Folder:
+    path: Path
+    name: str  # sen2/<date>, relative to landing_dir
+    extract_date: dt.date | None
+
+
+def ingest_sen2(con, landing_dir: Path, archive_dir: Path) -> IngestSummary:
+    ensure_bronze_schema(con)
+    landing_dir, archive_dir = Path(landing_dir), Path(archive_dir)
+    summary = IngestSummary(SOURCE)
+    failures = FailureCollector(summary)
+    for folder in _folders(landing_dir):
+        with failures.guard(folder.name):
+            _ingest_folder(con, folder, landing_dir, archive_dir, summary)
+    failures.raise_if_any()
+    return summary
+
+
+def _folders(landing_dir: Path) -> list[Folder]:
+    found = []
+    for path in subfolders(landing_dir / SOURCE):  # links to folders are never followed
+        try:
+            date = dt.date.fromisoformat(path.name)
+        except ValueError:
+            date = None
+        found.append(Folder(path, relative_name(path, landing_dir), date))
+    return sorted(found, key=lambda f: f.path.name)
+
+
+def _ingest_folder(con, folder: Folder, landing_dir: Path, archive_dir: Path,
+                   summary: IngestSummary) -> None:
+    paths = [p for p in files_under(folder.path) if p.name != SUCCESS_MARKER]
+    summary.files_seen += len(paths)
+    if not (folder.path / SUCCESS_MARKER).exists():
+        _mark_waiting(con, folder, paths, landing_dir, summary)
+        return
+    files = [landed_file(p, landing_dir) for p in paths]
+    if not any(not registry.registered_status(con, f.source_file, f.sha256) for f in files):
+        summary.files_unchanged += len(files)
+        registry.clear_waiting(con, folder.name)
+        return
+    files = [archive(f, archive_dir) for f in files]
+    now = registry.utc_now()
+    with transaction(con):
+        registry.clear_waiting(con, folder.name)
+        outcomes = _outcomes(con, folder, files, now)
+        registry.register_many(con, outcomes, now)
+    for outcome in outcomes:
+        summary.count(outcome)
+
+
+def _mark_waiting(con, folder: Folder, paths: list[Path], landing_dir: Path,
+                  summary: IngestSummary) -> None:
+    reason = (f"{folder.name} has no {SUCCESS_MARKER} marker yet (still being written, or the"
+              " export failed); not loaded, checked again next run")
+    waiting = [LandedFile(p, relative_name(p, landing_dir), "", p.lstat().st_size)
+               for p in paths]
+    with transaction(con):
+        registry.replace_waiting(con, SOURCE, folder.name, waiting, reason, registry.utc_now())
+    summary.files_waiting += len(paths)
+
+
+# --- what the folder holds -------------------------------------------------------------------
+
+def _outcomes(con, folder: Folder, files: list[LandedFile], now: dt.datetime
+              ) -> list[FileOutcome]:
+    """Every file's outcome, the return loaded when there is one."""
+    xml = [f for f in files if f.path.name.lower().endswith(".xml")]
+    blade = [f for f in files if f.path.name.lower().endswith(_BLADE_SUFFIXES)]
+    strays = [f for f in files if f not in xml and f not in blade]
+    outcomes = [_quarantined(f, "not_a_sen2_file", f"{f.source_file}: not a SEN2 XML return"
+                             " nor a Blade CSV file (*_<module>.csv); archived, not loaded")
+                for f in strays]
+    return_files = xml or blade
+    if folder.extract_date is None:
+        return outcomes + _quarantine_all(return_files, Sen2FileError(
+            "bad_folder_name", f"{folder.name}: a SEN2 folder must be named by its extract"
+                               " date, YYYY-MM-DD; not loaded"))
+    if xml and (blade or len(xml) > 1):
+        names = ", ".join(f.path.name for f in xml + blade)
+        return outcomes + _quarantine_all(xml + blade, Sen2FileError(
+            "ambiguous_return", f"{folder.name}: {names} are more than one return (one XML"
+                                " return or one Blade set per folder); none was loaded"))
+    if not return_files:
+        return outcomes
+    duplicate = _duplicate_of_loaded(con, return_files)
+    if duplicate:
+        return outcomes + duplicate
+    return outcomes + _load_return(con, folder, return_files, bool(xml), now)
+
+
+def _duplicate_of_loaded(con, files: list[LandedFile]) -> list[FileOutcome] | None:
+    """Duplicate outcomes when every file of the return has the bytes of a loaded file in
+    another folder (the same return landed twice), else None."""
+    earlier = [registry.same_bytes_elsewhere(con, SOURCE, f.source_file, f.sha256)
+               for f in files]
+    if not all(earlier):
+        return None
+    return [registry.FileOutcome(SOURCE, f, registry.DUPLICATE,
+                                 reason=f"same bytes as {other} (registered as {status});"
+                                        " not loaded again")
+            for f, (other, status) in zip(files, earlier)]
+
+
+def _quarantined(file: LandedFile, rule: str, reason: str) -> FileOutcome:
+    return FileOutcome(SOURCE, file, registry.QUARANTINED, reason=reason,
+                       problems=[Problem(rule, reason)], rows_inserted=0)
+
+
+def _quarantine_all(files: list[LandedFile], error: Sen2FileError) -> list[FileOutcome]:
+    reason = error.reason
+    if len(files) > 1 and error.rule not in ("ambiguous_return", "bad_folder_name"):
+        reason = f"{reason}; the whole Blade set was quarantined (a set missing a file is not a return)"
+    return [_quarantined(f, error.rule, reason) for f in files]
+
+
+@contextlib.contextmanager
+def _under_landed_names(files: list[LandedFile]):
+    """A temporary folder where each file's archived copy has its landed name, so the readers
+    read exactly the hashed bytes and their messages name the landed file."""
+    with tempfile.TemporaryDirectory(prefix="sen2-") as temp:
+        for f in files:
+            os.symlink(f.archived or f.path, Path(temp) / f.path.name)
+        yield Path(temp)
+
+
+def read_return(folder: Path, xml: bool) -> Sen2Return:
+    """The return in a folder (its one XML file, or its Blade set); Sen2FileError if it
+    cannot be read, or names a collection year the platform does not read."""
+    result = read_xml(next(folder.glob("*"))) if xml else read_blade(folder)
+    if result.year is None:
+        raise Sen2FileError("unsupported_year", f"{result.header.source}: the header's year is"
+                                                " not a collection year this platform reads ("
+                                                f"{', '.join(map(str, spec.YEARS))}); not loaded")
+    return result
+
+
+# --- loading a return ------------------------------------------------------------------------
+
+def _load_return(con, folder: Folder, files: list[LandedFile], xml: bool,
+                 now: dt.datetime) -> list[FileOutcome]:
+    try:
+        with _under_landed_names(files) as view:
+            result = read_return(view, xml)
+    except Sen2FileError as error:
+        return _quarantine_all(files, error)
+    problems = validate(result)
+    by_name = {f.path.name: f for f in files}
+    rejected, problems = rejected_records(result, problems)
+    _forget_earlier_loads(con, files)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # landed, loaded, rejected
+    for module in spec.MODULES:
+        for name, records in _by_file(result.records[module.key]).items():
+            kept = [r for r in records if r.position not in rejected[module.key]]
+            _insert(con, module.key, kept, by_name[name], result.year, folder.extract_date, now)
+            counts[name][0] += len(records)
+            counts[name][1] += len(kept)
+            counts[name][2] += len(records) - len(kept)
+    problems_by_file = defaultdict(list)
+    for p, source in problems:
+        problems_by_file[source if source in by_name else files[0].path.name].append(p)
+    return [FileOutcome(SOURCE, f, registry.LOADED, rows_landed=counts[f.path.name][0],
+                        rows_loaded=counts[f.path.name][1],
+                        rows_rejected=counts[f.path.name][2],
+                        encoding="utf-8" if xml else None,
+                        problems=problems_by_file[f.path.name])
+            for f in files]
+
+
+def _by_file(records: list[Record]) -> dict[str, list[Record]]:
+    grouped: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        grouped[record.source].append(record)
+    return grouped
+
+
+def _forget_earlier_loads(con, files: list[LandedFile]) -> None:
+    """Before a folder loads again: rows of the versions read again go (they are inserted
+    anew), and other versions of the same paths are superseded by these."""
+    for f in files:
+        for name in TABLES:
+            con.execute(f"DELETE FROM {table(name)} WHERE _source_file = ? AND _sha256 = ?",
+                        [f.source_file, f.sha256])
+        for old_sha in registry.earlier_versions(con, f.source_file, f.sha256):
+            registry.mark_superseded(con, f.source_file, old_sha, f.sha256)
+            for name in TABLES:
+                con.execute(f"UPDATE {table(name)} SET _superseded_by_sha256 = ? WHERE"
+                            " _source_file = ? AND _sha256 = ? AND _superseded_by_sha256 IS NULL",
+                            [f.sha256, f.source_file, old_sha])
+
+
+def _insert(con, module: str, records: list[Record], file: LandedFile, year: int,
+            extract_date: dt.date, now: dt.datetime) -> None:
+    """The records as one Arrow batch: items as text (trimmed, blank as NULL), then where
+    each record sits and where it was read, with the file's lineage as constants."""
+    if not records:
+        return
+    columns = {name: pa.array([_clean(r.values.get(name)) for r in records], pa.string())
+               for name in sen2_item_columns(module)}
+    columns |= {
+        "_position": pa.array([r.position for r in records], pa.int64()),
+        "_parent_position": pa.array([r.parent for r in records], pa.int64()),
+        "_person_position": pa.array([r.person for r in records], pa.int64()),
+        "_row_number": pa.array([r.row for r in records], pa.int64()),
+        "_blade_ids": pa.array([json.dumps(r.ids) if r.ids else None for r in records],
+                               pa.string()),
+    }
+    registry.insert_arrow(con, table(sen2_table(module)), pa.table(columns), {
+        "_collection_year": year, "_extract_date": extract_date,
+        "_source_file": file.source_file, "_sha256": file.sha256, "_loaded_at": now})
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+# --- rejections: records with an error, and every record nested under them ------------------
+
+def rejected_records(result: Sen2Return, problems: list[Problem]
+                     ) -> tuple[dict[str, set[int]], list[tuple[Problem, str]]]:
+    """Positions rejected per module, and every problem (each with the file it belongs to,
+    naming its record in ``sheet``/``cell`` and carrying the record's raw items), the
+    cascade's own problems added."""
+    index = _RecordIndex(result)
+    rejected: dict[str, set[int]] = {m.key: set() for m in spec.MODULES}
+    causes: dict[tuple[str, int], Problem] = {}
+    placed = []
+    for problem in problems:
+        record = index.find(problem)
+        if record is None:
+            placed.append((problem, ""))
+            continue
+        placed.append((_at_record(problem, record), record.source))
+        if problem.severity == ERROR:
+            rejected[record.module].add(record.position)
+            causes.setdefault((record.module, record.position), problem)
+    for module in spec.MODULES[1:]:  # parents before children
+        for record in result.records[module.key]:
+            cause = (module.parent, record.parent)
+            if record.position in rejected[module.key] or cause[1] not in rejected[module.parent]:
+                continue
+            rejected[module.key].add(record.position)
+            causes[(module.key, record.position)] = causes[cause]
+            placed.append((_cascade_problem(record, index.get(*cause), causes[cause]),
+                           record.source))
+    return rejected, placed
+
+
+class _RecordIndex:
+    """Finds the record a problem is about: by module and position (validate.py), else by
+    file and row (the readers' own problems)."""
+
+    def __init__(self, result: Sen2Return):
+        self.by_position = {(r.module, r.position): r
+                            for records in result.records.values() for r in records}
+        self.by_row: dict[tuple[str, int], Record] = {}
+        for record in self.by_position.values():
+            self.by_row.setdefault((record.source, record.row), record)
+        self.sources = {r.source for r in self.by_position.values()}
+
+    def get(self, module: str, position: int) -> Record:
+        return self.by_position[(module, position)]
+
+    def find(self, problem: Problem) -> Record | None:
+        if problem.sheet in spec.MODULE and (problem.cell or "").isdigit():
+            return self.by_position.get((problem.sheet, int(problem.cell)))
+        source = next((s for s in self.sources if problem.message.startswith(f"{s} ")), None)
+        return self.by_row.get((source, problem.row_number))
+
+
+def _raw_record(record: Record) -> str:
+    return json.dumps({**record.values, **record.ids}, ensure_ascii=False)
+
+
+def _at_record(problem: Problem, record: Record) -> Problem:
+    return replace(problem, sheet=record.module, cell=str(record.position),
+                   row_number=record.row if problem.row_number is None else problem.row_number,
+                   raw_record=problem.raw_record or _raw_record(record))
+
+
+def _cascade_problem(record: Record, parent: Record, cause: Problem) -> Problem:
+    message = (f"{record.source} {record.where}: the record it belongs to ({parent.where})"
+               f" was rejected (rule {cause.rule} on item {cause.column}), so this record was"
+               " rejected with it")
+    return Problem(CASCADE_RULE, message, record.row, None, None, ERROR, _raw_record(record),
+                   False, sheet=record.module, cell=str(record.position))
+
