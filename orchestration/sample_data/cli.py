@@ -1,6 +1,7 @@
 """Command line and ``generate()``: write a complete sample landing root.
 
     python -m orchestration.sample_data --scale 1 --seed 42 --out data/landing [--no-defects]
+        [--input-format synergy|sen2-xml|sen2-blade]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from orchestration import contract
 from orchestration.sample_data import defects as defect_rules
+from orchestration.sample_data import postcodes as postcode_lookup
 from orchestration.sample_data.children import CaseLoad
 from orchestration.sample_data.people import UpnIssuer
 from orchestration.sample_data.returns import build_returns, write_return_files
@@ -26,6 +28,7 @@ from orchestration.sample_data.scenario import (
 )
 from orchestration.sample_data.schools import build_register, write_gias
 from orchestration.sample_data.second_night import CHANGE_DAY, SecondNightChanges
+from orchestration.sample_data.sen2_return import FORMATS as SEN2_FORMATS, LANDING_SEN2, Sen2Returns
 from orchestration.sample_data.srps import build_srps, fill_gias_figures, register_path, write_register
 from orchestration.sample_data.synergy import COLUMNS, NightlyExtracts, record_rows
 
@@ -33,11 +36,19 @@ LOG = logging.getLogger(__name__)
 MANIFEST = "SAMPLE_DATA.json"
 SEED_FILE = Path(__file__).resolve().parents[2] / "seeds" / contract.DFE_SEN2_MI_FILE
 OWNED = (contract.LANDING_SYNERGY, contract.LANDING_GIAS, contract.LANDING_SRP_REGISTER,
-         contract.LANDING_SCHOOL_RETURNS, contract.LANDING_DFE, MANIFEST)
+         contract.LANDING_SCHOOL_RETURNS, contract.LANDING_DFE, LANDING_SEN2,
+         postcode_lookup.LANDING_POSTCODES, MANIFEST)
+INPUT_FORMATS = ("synergy",) + SEN2_FORMATS
 
 
-def generate(out: Path, scale: float = 1.0, seed: int = 42, defects: bool = True) -> dict:
-    """Write the landing root under ``out`` and return the manifest (also in SAMPLE_DATA.json)."""
+def generate(out: Path, scale: float = 1.0, seed: int = 42, defects: bool = True,
+             input_format: str = "synergy") -> dict:
+    """Write the landing root under ``out`` and return the manifest (also in SAMPLE_DATA.json).
+
+    ``input_format``: the case records as Synergy extracts, or the same children as annual
+    SEN2 returns (XML or Blade CSV set, sen2_return.py); the postcode lookup is written for all."""
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"unknown input format {input_format!r}: one of {', '.join(INPUT_FORMATS)}")
     out = Path(out)
     _prepare(out)
     scenario = Scenario(seed=seed, scale=scale, defects=defects)
@@ -47,8 +58,13 @@ def generate(out: Path, scale: float = 1.0, seed: int = 42, defects: bool = True
     srps = build_srps(scenario, schools)
     caseload = CaseLoad(scenario, schools, srps)
     started = time.perf_counter()  # progress logging only: nothing written depends on it
-    second_night = _write_synergy(out, scenario, caseload, srps, log, counts)
-    LOG.info("synergy extracts written in %.0fs", time.perf_counter() - started)
+    homes = postcode_lookup.PostcodeBook()
+    if input_format == "synergy":
+        second_night = _write_synergy(out, scenario, caseload, srps, log, counts, homes)
+    else:
+        second_night = _write_sen2(out, scenario, caseload, counts, homes, input_format)
+    LOG.info("%s case records written in %.0fs", input_format, time.perf_counter() - started)
+    lookup_file, counts[lookup_file] = homes.write(out)
 
     fill_gias_figures(srps, RETURN_YEARS[-1])
     gias_file = f"{contract.LANDING_GIAS}/edubase_{GIAS_DATE:%Y%m%d}.csv"
@@ -68,7 +84,7 @@ def generate(out: Path, scale: float = 1.0, seed: int = 42, defects: bool = True
     shutil.copyfile(SEED_FILE, out / dfe_file)
     counts[dfe_file] = _data_rows(out / dfe_file)
 
-    manifest = _manifest(scenario, counts, log, second_night, returns_note, srps)
+    manifest = _manifest(scenario, counts, log, second_night, returns_note, srps, input_format)
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     _pin_mtimes(out)
     return manifest
@@ -87,15 +103,27 @@ def _prepare(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def _write_synergy(out, scenario, caseload, srps, log, counts) -> SecondNightChanges:
+def _write_sen2(out, scenario, caseload, counts, homes, input_format) -> SecondNightChanges:
+    """The same children as annual SEN2 returns: no nightly changes, no Synergy defects."""
+    returns = Sen2Returns()
+    for record in caseload.records():
+        homes.add(record.person)
+        returns.add_child(record)
+    counts.update(returns.write(out, input_format))
+    return SecondNightChanges(scenario)  # its log stays empty: there is no second night
+
+
+def _write_synergy(out, scenario, caseload, srps, log, counts, homes) -> SecondNightChanges:
     extracts = NightlyExtracts(out, EXTRACT_DATES)
     changes = SecondNightChanges(scenario)
     synergy_defects = defect_rules.SynergyDefects(srps, log) if scenario.defects else None
     for record in caseload.records():
+        homes.add(record.person)
         changes.apply(record, lambda: caseload.ids.next("review"))
         _write_record(record, extracts, synergy_defects)
     for _ in range(changes.new_requests):
         record = caseload.pending_request(CHANGE_DAY)
+        homes.add(record.person)
         changes.log.append({"change": "request received", "person_id": record.person.person_id})
         _write_record(record, extracts, synergy_defects)
     if synergy_defects:
@@ -137,7 +165,7 @@ def _data_rows(path: Path) -> int:
         return sum(1 for _ in handle) - 1
 
 
-def _manifest(scenario, counts, log, second_night, returns_note, srps) -> dict:
+def _manifest(scenario, counts, log, second_night, returns_note, srps, input_format) -> dict:
     return {
         "sample_data": True,
         "generator": "orchestration.sample_data",
@@ -145,6 +173,7 @@ def _manifest(scenario, counts, log, second_night, returns_note, srps) -> dict:
         "seed": scenario.seed,
         "scale": scenario.scale,
         "defects_enabled": scenario.defects,
+        "input_format": input_format,
         "scenario": {
             "history_start": HISTORY_START.isoformat(),
             "extract_dates": [d.isoformat() for d in EXTRACT_DATES],
@@ -182,7 +211,7 @@ def _pin_mtimes(out: Path) -> None:
 
 def _file_day(relative: tuple[str, ...]) -> dt.date:
     top = relative[0]
-    if top == contract.LANDING_SYNERGY and len(relative) > 1:
+    if top in (contract.LANDING_SYNERGY, LANDING_SEN2) and len(relative) > 1:
         return dt.date.fromisoformat(relative[1])
     if top == contract.LANDING_GIAS:
         return GIAS_DATE
@@ -199,10 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("data/landing"), help="landing root")
     parser.add_argument("--no-defects", dest="defects", action="store_false",
                         help="clean data: no deliberate defects")
+    parser.add_argument("--input-format", choices=INPUT_FORMATS, default="synergy",
+                        help="the case records as Synergy extracts (default) or the same children as "
+                             "annual SEN2 returns: XML or the COLLECT Blade CSV set")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
-    manifest = generate(args.out, scale=args.scale, seed=args.seed, defects=args.defects)
+    manifest = generate(args.out, scale=args.scale, seed=args.seed, defects=args.defects,
+                        input_format=args.input_format)
     print(f"sample data written to {args.out} in {time.perf_counter() - started:.1f}s: "
           f"{len(manifest['row_counts'])} files, {len(manifest['defects'])} defects; "
           f"school returns {manifest['school_returns']}", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import zlib
 
 from orchestration import contract
 from orchestration.sample_data.scenario import Weighted
@@ -92,7 +93,7 @@ def scatter(rng: random.Random, centre: tuple[int, int], radius_m: float) -> tup
 def home_point(rng: random.Random, district: str) -> tuple[int, int]:
     """Homes cluster nearer the district centre than schools do."""
     centre = DISTRICT_CENTRES[district]
-    spread = min(abs(rng.gauss(0, 3500)), 8000)
+    spread = min(abs(rng.gauss(0, 3500)), HOME_RADIUS_M)
     angle = rng.uniform(0, 2 * math.pi)
     return round(centre[0] + spread * math.cos(angle)), round(centre[1] + spread * math.sin(angle))
 
@@ -108,3 +109,49 @@ def postcode(rng: random.Random, outward_codes: tuple[str, ...]) -> str:
 
 def district_postcode(rng: random.Random, district: str) -> str:
     return postcode(rng, POSTCODE_DISTRICTS.get(district, OUT_OF_COUNTY_POSTCODES))
+
+
+# A geocoded home's postcode is its 200 m grid cell, counted from the corner of the square
+# (2 x radius) around its district's (or neighbouring council's) centre: one postcode per cell
+# and one cell per postcode, so homes sharing a postcode are within one cell (each at most
+# 142 m from the cell's centre, the postcode's centroid in the sample's postcode lookup).
+POSTCODE_CELL_M = 200
+HOME_RADIUS_M = 8000  # home_point never strays further from its district centre
+NEIGHBOUR_RADIUS_M = 5000  # out-of-county homes: scatter() around the neighbour's centre
+NEIGHBOUR_OUTWARD_CODES = {"Medway": ("ME7",), "Rother": ("TN31",), "Wealden": ("TN22",),
+                           "Bexley": ("DA7",), "Bromley": ("BR1",), "Tandridge": ("RH8",),
+                           "Thurrock": ("RM17",)}
+_INWARD_CODES = 9 * len(_INWARD_LETTERS) ** 2  # 3,600 per outward code
+
+
+def home_postcode(rng: random.Random, drawn_from: tuple[str, ...], outward_codes: tuple[str, ...],
+                  centre: tuple[int, int], radius_m: int, point: tuple[int, int] | None) -> str:
+    """A home's postcode: the same draws as postcode() (every later draw is unchanged), made
+    the home's grid cell (postcode_cell); a home not geocoded gets a code no cell uses."""
+    drawn = postcode(rng, drawn_from)
+    cells = (2 * radius_m // POSTCODE_CELL_M) ** 2
+    capacity = len(outward_codes) * _INWARD_CODES
+    assert cells < capacity, "more cells than postcodes"
+    if point is None:
+        return _code(outward_codes, cells + zlib.crc32(drawn.encode()) % (capacity - cells))
+    column, row = postcode_cell(point, centre, radius_m)
+    return _code(outward_codes, column * (2 * radius_m // POSTCODE_CELL_M) + row)
+
+
+def postcode_cell(point: tuple[int, int], centre: tuple[int, int], radius_m: int) -> tuple[int, int]:
+    span = 2 * radius_m // POSTCODE_CELL_M
+    return tuple(min(span - 1, max(0, (p - c + radius_m) // POSTCODE_CELL_M))
+                 for p, c in zip(point, centre))
+
+
+def postcode_cell_centre(point: tuple[int, int], centre: tuple[int, int], radius_m: int) -> tuple[int, int]:
+    """The centre of the home's postcode cell (BNG metres)."""
+    return tuple(c - radius_m + index * POSTCODE_CELL_M + POSTCODE_CELL_M // 2
+                 for index, c in zip(postcode_cell(point, centre, radius_m), centre))
+
+
+def _code(outward_codes: tuple[str, ...], index: int) -> str:
+    outward, inward = divmod(index, _INWARD_CODES)
+    digit, letters = divmod(inward, len(_INWARD_LETTERS) ** 2)
+    first, second = divmod(letters, len(_INWARD_LETTERS))
+    return f"{outward_codes[outward]} {digit + 1}{_INWARD_LETTERS[first]}{_INWARD_LETTERS[second]}"

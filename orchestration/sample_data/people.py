@@ -95,12 +95,16 @@ def _needs(rng: random.Random) -> list[str]:
 
 def _home(rng: random.Random) -> tuple[str, tuple[int, int] | None, str]:
     if rng.random() < OUT_OF_COUNTY_SHARE:
-        _, _, _, centre = rng.choice(geography.NEIGHBOUR_LAS)
-        point = geography.scatter(rng, centre, 5000)
-        return contract.OUT_OF_COUNTY, point, geography.postcode(rng, geography.OUT_OF_COUNTY_POSTCODES)
+        _, _, neighbour, centre = rng.choice(geography.NEIGHBOUR_LAS)
+        point = geography.scatter(rng, centre, geography.NEIGHBOUR_RADIUS_M)
+        return contract.OUT_OF_COUNTY, point, geography.home_postcode(
+            rng, geography.OUT_OF_COUNTY_POSTCODES, geography.NEIGHBOUR_OUTWARD_CODES[neighbour],
+            centre, geography.NEIGHBOUR_RADIUS_M, point)
     district = geography.HOME_DISTRICTS.pick(rng)
     point = None if rng.random() < NOT_GEOCODED_SHARE else geography.home_point(rng, district)
-    return district, point, geography.district_postcode(rng, district)
+    outward = geography.POSTCODE_DISTRICTS[district]
+    return district, point, geography.home_postcode(
+        rng, outward, outward, geography.DISTRICT_CENTRES[district], geography.HOME_RADIUS_M, point)
 
 
 def _nearest_district(point: tuple[int, int]) -> str:
