@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from orchestration import contract
-from orchestration.ingest.sen2_bronze_schema import SEN2_TABLES
+from orchestration.ingest.sen2_bronze_schema import POSTCODES_TABLE, SEN2_TABLES
 from orchestration.quality.sen2_records import xml_records
 from orchestration.returns import layout
 
@@ -54,7 +54,7 @@ WHOLE_FILE_REJECTED = ("quarantined", "rejected")
 _COUNTED_QUARANTINES = ("duplicate_column", "missing_required_column")
 LINEAGE_TABLES = tuple(s.name for s in contract.SYNERGY_FILES) + (
     contract.GIAS.name, contract.SRP_REGISTER.name, contract.DFE_SEN2_MI.name,
-    "return_places", "return_pupils", "return_finance", "return_outcomes", *SEN2_TABLES,
+    "return_places", "return_pupils", "return_finance", "return_outcomes", *SEN2_TABLES, POSTCODES_TABLE,
 )
 _SYNERGY_TABLES = {s.file_name: s.name for s in contract.SYNERGY_FILES}
 _TABLE_ROW_SHEETS = (layout.PLACES, layout.PUPILS)
