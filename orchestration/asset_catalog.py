@@ -5,7 +5,8 @@ the code location, dbt or Python (definitions.py applies it once to everything i
 * tags: ``layer`` (bronze, silver, gold, reference, publish, report, outbox, ...: the asset's
   group) and one ``source/<system>`` tag per source system the asset is built from, followed
   through the asset graph to the bronze tables (``source/synergy``, ``source/gias``,
-  ``source/srp_register``, ``source/school_returns``, ``source/dfe``);
+  ``source/srp_register``, ``source/school_returns``, ``source/dfe``, ``source/sen2``,
+  ``source/postcodes``);
 * code reference: the Python function that builds it (dbt assets already point at their model's
   .sql file: orchestration/dbt_project.py)."""
 
@@ -28,6 +29,8 @@ _SYSTEM_BY_PREFIX = (
     ("srp_register", "srp_register"),
     ("return_", "school_returns"),
     ("dfe_", "dfe"),
+    ("sen2_", "sen2"),
+    ("postcodes", "postcodes"),
 )
 
 

@@ -23,10 +23,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from orchestration import contract
+from orchestration.ingest.sen2_bronze_schema import LANDING_POSTCODES, LANDING_SEN2
 
 SOURCE_FOLDERS = (
     contract.LANDING_SYNERGY, contract.LANDING_GIAS, contract.LANDING_SRP_REGISTER,
-    contract.LANDING_SCHOOL_RETURNS, contract.LANDING_DFE,
+    contract.LANDING_SCHOOL_RETURNS, contract.LANDING_DFE, LANDING_SEN2, LANDING_POSTCODES,
 )
 FOLDER_KEY = "landing_folder"
 FINGERPRINT_KEY = "landing_fingerprint"

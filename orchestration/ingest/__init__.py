@@ -11,10 +11,12 @@ to its landing path) and the bronze tables rebuilt by ingesting into an empty da
 
 from orchestration.ingest.dfe import ingest_dfe
 from orchestration.ingest.gias import ingest_gias
+from orchestration.ingest.postcodes import ingest_postcodes
 from orchestration.ingest.replay import restore_landing
 from orchestration.ingest.runner import IngestFailed, IngestSummary
 from orchestration.ingest.schema import ensure_bronze_schema
 from orchestration.ingest.school_returns import ingest_school_returns
+from orchestration.ingest.sen2 import ingest_sen2
 from orchestration.ingest.srp_register import ingest_srp_register
 from orchestration.ingest.synergy import ingest_synergy
 
@@ -24,7 +26,9 @@ __all__ = [
     "ensure_bronze_schema",
     "ingest_dfe",
     "ingest_gias",
+    "ingest_postcodes",
     "ingest_school_returns",
+    "ingest_sen2",
     "ingest_srp_register",
     "ingest_synergy",
     "restore_landing",

@@ -31,11 +31,11 @@ from orchestration.ingest.runner import (
 )
 from orchestration.ingest.schema import ensure_bronze_schema, quote, table
 from orchestration.ingest.sen2_bronze_schema import (
-    POSTCODE_COLUMNS, POSTCODE_KEY, POSTCODES_TABLE,
+    LANDING_POSTCODES, POSTCODE_COLUMNS, POSTCODE_KEY, POSTCODES_TABLE,
 )
 from orchestration.problems import ERROR, Problem
 
-SOURCE = "postcodes"  # registry source, and the landing folder
+SOURCE = LANDING_POSTCODES  # registry source, and the landing folder
 _NAME = re.compile(r"NSPL(?:\d{2})?_([A-Z]{3})_(\d{4})_UK\.csv", re.IGNORECASE)
 _MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
 

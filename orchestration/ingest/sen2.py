@@ -43,7 +43,7 @@ from orchestration.ingest.files import (
 from orchestration.ingest.registry import FileOutcome
 from orchestration.ingest.runner import FailureCollector, IngestSummary, transaction
 from orchestration.ingest.schema import ensure_bronze_schema, table
-from orchestration.ingest.sen2_bronze_schema import sen2_item_columns, sen2_table
+from orchestration.ingest.sen2_bronze_schema import LANDING_SEN2, sen2_item_columns, sen2_table
 from orchestration.problems import ERROR, Problem
 from orchestration.sen2 import spec
 from orchestration.sen2.blade import read_blade
@@ -51,7 +51,7 @@ from orchestration.sen2.records import Record, Sen2FileError, Sen2Return
 from orchestration.sen2.validate import validate
 from orchestration.sen2.xml_reader import read_xml
 
-SOURCE = "sen2"  # registry source, and the landing folder
+SOURCE = LANDING_SEN2  # registry source, and the landing folder
 SUCCESS_MARKER = contract.SYNERGY_SUCCESS_MARKER  # the same _SUCCESS as Synergy folders
 TABLES = [sen2_table(m.key) for m in spec.MODULES]
 CASCADE_RULE = "parent_rejected"
@@ -286,7 +286,7 @@ def rejected_records(result: Sen2Return, problems: list[Problem]
     cascade's own problems added."""
     index = _RecordIndex(result)
     rejected: dict[str, set[int]] = {m.key: set() for m in spec.MODULES}
-    causes: dict[tuple[str, int], Problem] = {}
+    causes: dict[tuple[str, int], tuple[Problem, Record]] = {}  # the first error, its record
     placed = []
     for problem in problems:
         record = index.find(problem)
@@ -296,7 +296,7 @@ def rejected_records(result: Sen2Return, problems: list[Problem]
         placed.append((_at_record(problem, record), record.source))
         if problem.severity == ERROR:
             rejected[record.module].add(record.position)
-            causes.setdefault((record.module, record.position), problem)
+            causes.setdefault((record.module, record.position), (problem, record))
     for module in spec.MODULES[1:]:  # parents before children
         for record in result.records[module.key]:
             cause = (module.parent, record.parent)
@@ -304,8 +304,7 @@ def rejected_records(result: Sen2Return, problems: list[Problem]
                 continue
             rejected[module.key].add(record.position)
             causes[(module.key, record.position)] = causes[cause]
-            placed.append((_cascade_problem(record, index.get(*cause), causes[cause]),
-                           record.source))
+            placed.append((_cascade_problem(record, *causes[cause]), record.source))
     return rejected, placed
 
 
@@ -320,9 +319,6 @@ class _RecordIndex:
         for record in self.by_position.values():
             self.by_row.setdefault((record.source, record.row), record)
         self.sources = {r.source for r in self.by_position.values()}
-
-    def get(self, module: str, position: int) -> Record:
-        return self.by_position[(module, position)]
 
     def find(self, problem: Problem) -> Record | None:
         if problem.sheet in spec.MODULE and (problem.cell or "").isdigit():
@@ -341,10 +337,9 @@ def _at_record(problem: Problem, record: Record) -> Problem:
                    raw_record=problem.raw_record or _raw_record(record))
 
 
-def _cascade_problem(record: Record, parent: Record, cause: Problem) -> Problem:
-    message = (f"{record.source} {record.where}: the record it belongs to ({parent.where})"
-               f" was rejected (rule {cause.rule} on item {cause.column}), so this record was"
-               " rejected with it")
+def _cascade_problem(record: Record, cause: Problem, rejected: Record) -> Problem:
+    message = (f"{record.source} {record.where}: belongs to {rejected.where}, which was"
+               f" rejected (rule {cause.rule} on item {cause.column}), so it was rejected with it")
     return Problem(CASCADE_RULE, message, record.row, None, None, ERROR, _raw_record(record),
                    False, sheet=record.module, cell=str(record.position))
 

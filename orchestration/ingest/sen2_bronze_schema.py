@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from orchestration.sen2 import spec
 
+LANDING_SEN2 = "sen2"  # landing/sen2/<YYYY-MM-DD>/, also the registry's source name
+LANDING_POSTCODES = "postcodes"  # landing/postcodes/NSPL*.csv, likewise
 SEN2_TABLE_PREFIX = "sen2_"
 
 SEN2_RECORD_COLUMNS = (

@@ -40,14 +40,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from orchestration import contract
-from orchestration.ingest.sen2_bronze_schema import POSTCODES_TABLE, SEN2_TABLES
+from orchestration.ingest.sen2_bronze_schema import LANDING_SEN2, POSTCODES_TABLE, SEN2_TABLES
 from orchestration.quality.sen2_records import xml_records
 from orchestration.returns import layout
 
 REGISTRY, LOAD_ERRORS = "bronze.file_registry", "bronze.load_errors"
 WORKBOOK_SOURCE = contract.LANDING_SCHOOL_RETURNS
 SYNERGY_SOURCE = contract.LANDING_SYNERGY
-SEN2_SOURCE = "sen2"  # ingest/sen2.py: an XML return's records counted by sen2_records.py
+SEN2_SOURCE = LANDING_SEN2  # ingest/sen2.py: an XML return's records counted by sen2_records.py
 WHOLE_FILE_REJECTED = ("quarantined", "rejected")
 # Quarantines of a file that was read as CSV (its rows counted); any other quarantine (bad
 # name, bytes that cannot be decoded, an empty file) lands no rows.

@@ -6,6 +6,7 @@ from typing import Callable
 import dagster as dg
 
 from orchestration import contract
+from orchestration.ingest.sen2_bronze_schema import POSTCODES_TABLE, SEN2_TABLES
 from orchestration.build_state import bronze_data_version  # bronze's data version: same files, same version
 from orchestration.resources import FoldersResource, WarehouseResource
 from orchestration.table_metadata import table_metadata
@@ -105,8 +106,16 @@ ingest_school_returns = _source_asset(
 ingest_dfe = _source_asset(
     "dfe", ["dfe_sen2_mi"], "ingest_dfe", "DfE published EHC plan statistics (sen2_mi.csv)."
 )
+ingest_sen2 = _source_asset(  # issue 16: bronze/sen2_<module>, one table per SEN2 module
+    "sen2", list(SEN2_TABLES), "ingest_sen2",
+    "SEN2 person-level returns (XML or Blade CSV set, with _SUCCESS), one table per module.",
+)
+ingest_postcodes = _source_asset(
+    "postcodes", [POSTCODES_TABLE], "ingest_postcodes", "ONS postcode lookup (NSPL CSV).",
+)
 
-INGEST_ASSETS = [ingest_synergy, ingest_gias, ingest_srp_register, ingest_school_returns, ingest_dfe]
+INGEST_ASSETS = [ingest_synergy, ingest_gias, ingest_srp_register, ingest_school_returns, ingest_dfe,
+                 ingest_sen2, ingest_postcodes]
 
 
 @dg.multi_asset(
