@@ -4,6 +4,7 @@ Suites with severity 'error' are blocking: downstream assets do not run on bad d
 import dagster as dg
 
 from orchestration.quality.gx_suites import SuiteSpec, load_suite_specs, validate_table
+from orchestration.quality.gx_warm_up import GX_CHECK_PREFIX
 from orchestration.resources import WarehouseResource
 from orchestration.settings import EXPECTATIONS_DIR
 
@@ -13,7 +14,7 @@ def gx_check(spec: SuiteSpec) -> dg.AssetChecksDefinition:
 
     @dg.asset_check(
         asset=dg.AssetKey(list(spec.asset_key)),
-        name=f"gx_{spec.name}",
+        name=f"{GX_CHECK_PREFIX}{spec.name}",
         description=spec.description or f"Great Expectations suite {spec.path.name}",
         blocking=spec.severity == "error",
     )

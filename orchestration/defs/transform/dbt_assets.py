@@ -20,6 +20,7 @@ from orchestration.dbt_project import DBT_PROJECT, TRANSLATOR
 from orchestration.dbt_target import keep_parse_state, new_invocation_folder, prune_invocation_folders
 from orchestration.dbt_events import build_events_with_metadata
 from orchestration.pseudonymise import resolve_key
+from orchestration.quality.gx_warm_up import start_warm_up
 from orchestration.resources import FoldersResource, WarehouseResource
 from orchestration.unchanged_build import restate_unchanged
 
@@ -56,6 +57,8 @@ def dbt_definitions() -> dg.Definitions:
             )
             yield from restate_unchanged(context)  # last results stand: orchestration/unchanged_build.py
             return
+        selected_checks = context.run.asset_check_selection
+        start_warm_up(None if selected_checks is None else [k.name for k in selected_checks])
         # dbt is a subprocess: profiles.yml and the pseudonym plugin read these.
         os.environ["SEND_WAREHOUSE_PATH"] = warehouse.path
         os.environ["SEND_LANDING_DIR"] = folders.landing
