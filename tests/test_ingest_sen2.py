@@ -289,3 +289,30 @@ def test_a_hostile_return_is_quarantined_and_the_other_sources_load(small_landin
         assert sum(count(con, f"SELECT count(*) FROM bronze.{t}") for t in TABLES) == 0
     archived = list((root / "archive").rglob("*"))
     assert any(p.is_file() and p.read_bytes() == HOSTILE for p in archived)
+
+
+def test_unknown_item_is_warned_and_kept_and_a_reader_problem_rejects_its_record(env, written):
+    """An item no year has: a warning, the record loads, its value only in raw_record. An item
+    given twice (the XML reader's own problem, found by the record its message names): the
+    request is rejected with its records."""
+    con, landing, _ = env
+    folder = land(landing, written[("good", "xml")])
+    text = (folder / "return.xml").read_text()
+    second_person = text.index("<Person>", text.index("<Person>") + 1)
+    at = text.index("<RYA>", second_person)
+    text = text[:at] + "<RYA>0</RYA>" + text[at:]
+    at = text.index("<Sex>")
+    text = text[:at] + "<FavouriteColour>blue</FavouriteColour>" + text[at:]
+    (folder / "return.xml").write_text(text)
+    summary = ingest(env)
+    assert (summary.rows_rejected, summary.warnings) == (PER_PERSON - 1, 1)
+    rows = con.execute("SELECT rule, severity, sheet, cell, column_name, raw_record"
+                       " FROM bronze.load_errors WHERE rule <> 'parent_rejected'"
+                       " ORDER BY rule DESC").fetchall()
+    assert [r[:5] for r in rows] == [("unexpected_item", "warning", "person", "1",
+                                      "favouritecolour"),
+                                     ("repeated_item", "error", "requests", "2", "rya")]
+    assert '"favouritecolour": "blue"' in rows[0][5]
+    assert count(con, "SELECT count(*) FROM bronze.sen2_person") == PERSONS
+    assert count(con, "SELECT count(*) FROM bronze.sen2_requests") == PERSONS - 1
+    assert not unbalanced_files(con)[1]

@@ -28,6 +28,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -290,8 +291,8 @@ def rejected_records(result: Sen2Return, problems: list[Problem]
     placed = []
     for problem in problems:
         record = index.find(problem)
-        if record is None:
-            placed.append((problem, ""))
+        if record is None:  # named by its row in the message; no record to reject
+            placed.append((replace(problem, row_number=None), ""))
             continue
         placed.append((_at_record(problem, record), record.source))
         if problem.severity == ERROR:
@@ -309,8 +310,9 @@ def rejected_records(result: Sen2Return, problems: list[Problem]
 
 
 class _RecordIndex:
-    """Finds the record a problem is about: by module and position (validate.py), else by
-    file and row (the readers' own problems)."""
+    """Finds the record a problem is about: by module and position (validate.py's problems),
+    else by the record its message names (the XML reader's ``module 2 requests record 4``),
+    else by file and row (the Blade reader's, which name a file's row)."""
 
     def __init__(self, result: Sen2Return):
         self.by_position = {(r.module, r.position): r
@@ -323,8 +325,14 @@ class _RecordIndex:
     def find(self, problem: Problem) -> Record | None:
         if problem.sheet in spec.MODULE and (problem.cell or "").isdigit():
             return self.by_position.get((problem.sheet, int(problem.cell)))
+        if named := _NAMED_RECORD.search(problem.message):
+            return self.by_position.get((_MODULE_BY_NUMBER[named[1]], int(named[2])))
         source = next((s for s in self.sources if problem.message.startswith(f"{s} ")), None)
         return self.by_row.get((source, problem.row_number))
+
+
+_MODULE_BY_NUMBER = {m.number: m.key for m in spec.MODULES}
+_NAMED_RECORD = re.compile(r"\bmodule (%s) [^,:]*? record (\d+)" % "|".join(_MODULE_BY_NUMBER))
 
 
 def _raw_record(record: Record) -> str:

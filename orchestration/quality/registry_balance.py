@@ -10,7 +10,8 @@ so comparing them with each other proves nothing. Here each side is counted on i
   UTF-8 nor Windows-1252), holds NUL bytes or is empty has none. A school-return workbook is
   read with openpyxl (the loader uses calamine): Places and Pupils rows with a cell filled,
   plus one per Finance / Outcomes form (orchestration/returns/layout.py); a workbook openpyxl
-  cannot read keeps the registry's figure. Only file versions processed since ``since`` are
+  cannot read keeps the registry's figure. A SEN2 XML return's records are counted with
+  expat (quality/sen2_records.py; the loader streams with lxml); a Blade CSV is a CSV. Only file versions processed since ``since`` are
   read again (re-parsing the whole archive every night would not scale); older versions keep
   the registry's landed figure.
 * loaded: the rows bronze holds for the version by lineage (``_source_file``, ``_sha256``);
@@ -18,7 +19,7 @@ so comparing them with each other proves nothing. Here each side is counted on i
   date (``_valid_from <= D and (_valid_to is null or _valid_to > D)``), see synergy.py.
 * rejected: distinct rows with an error-severity entry in ``bronze.load_errors`` (for a
   workbook: Places / Pupils rows, and each Finance / Outcomes form with an error on one of its
-  rows). A file rejected as a whole (quarantined, or a Synergy file of an extract not loaded)
+  rows; for SEN2: records, told apart by module and position, ``sheet`` and ``cell``). A file rejected as a whole (quarantined, or a Synergy file of an extract not loaded)
   rejects every row it landed and leaves no bronze rows.
 
 A version is out of balance when the independent counts do not balance, or any of them
