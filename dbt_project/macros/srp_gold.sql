@@ -12,9 +12,10 @@
 {#- Academic years whose census day the latest Synergy extract covers (census day on or before
     the extract date): the years for which "on roll on census day" can be counted
     (docs/DEFINITIONS.md, Census day). -#}
-{#- The date of the latest Synergy extract loaded: what the warehouse knows up to. -#}
+{#- The date of the latest case-management extract loaded (Synergy's, or the SEN2 return's when
+    silver reads SEN2: int_extracts_sources): what the warehouse knows up to. -#}
 {% macro latest_synergy_extract() -%}
-    select max(extract_date) from {{ ref('stg_synergy__extracts') }}
+    select max(extract_date) from {{ ref('int_extracts_sources') }}
 {%- endmacro %}
 
 {% macro census_years_covered() -%}

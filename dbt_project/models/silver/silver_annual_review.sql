@@ -5,4 +5,4 @@ select
     review_meeting_date,
     review_outcome,
     review_decision_date
-from {{ ref('stg_synergy__annual_review') }}
+from {{ ref('int_annual_review_sources') }}

@@ -10,6 +10,6 @@ select
     coalesce(d.area, 'Unknown') as home_area,
     p.has_home_coordinates,
     p._extract_date as extract_date
-from {{ ref('stg_synergy__person') }} as p
+from {{ ref('int_person_sources') }} as p
 left join {{ ref('ref_ethnicity') }} as eth on p.ethnicity = eth.ethnicity
 left join {{ ref('ref_districts') }} as d on p.home_district = d.district

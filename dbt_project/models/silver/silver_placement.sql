@@ -20,8 +20,8 @@ select
     end as placement_category,
     e.district as school_district,
     d.distance_km
-from {{ ref('stg_synergy__placement') }} as pl
-inner join {{ ref('stg_synergy__named_plan') }} as pn on pl.plan_id = pn.plan_id
-inner join {{ ref('stg_synergy__placement_distance') }} as d on pl.placement_key = d.placement_key
+from {{ ref('int_placement_sources') }} as pl
+inner join {{ ref('int_named_plan_sources') }} as pn on pl.plan_id = pn.plan_id
+inner join {{ ref('int_placement_distance_sources') }} as d on pl.placement_key = d.placement_key
 left join {{ ref('silver_establishment') }} as e on pl.urn = e.urn
 left join {{ ref('ref_sen_settings') }} as ss on pl.sen_setting = ss.sen_setting

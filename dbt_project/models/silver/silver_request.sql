@@ -14,5 +14,5 @@ select
     case when a.assessment_outcome = 'I'
         then {{ dbt.datediff('r.received_date', 'a.assessment_outcome_date', 'day') }}
     end as days_to_plan_issued
-from {{ ref('stg_synergy__request') }} as r
-left join {{ ref('stg_synergy__assessment') }} as a on r.request_key = a.request_key
+from {{ ref('int_request_sources') }} as r
+left join {{ ref('int_assessment_sources') }} as a on r.request_key = a.request_key

@@ -1,0 +1,67 @@
+{#- Reading the SEN2 person-level return's bronze tables (docs/SEN2.md, "Design of the next
+    step"): typing of its dates and the current rows of its latest extract. Used by the
+    stg_sen2__* models only. -#}
+
+{#- A SEN2 date: `yyyy-mm-dd` (the XML return) or `yyyy-Mon-dd 00:00:00` (the COLLECT Blade
+    export); null when it is neither (ingestion has rejected such a value already). -#}
+{% macro parse_sen2_date(column) -%}
+    {{ return(adapter.dispatch('parse_sen2_date', 'send_data_platform')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_sen2_date(column) -%}
+    cast(coalesce(
+        try_strptime({{ column }}, '%Y-%m-%d'),
+        try_strptime({{ column }}, '%Y-%b-%d %H:%M:%S'),
+        try_strptime({{ column }}, '%Y-%b-%d')
+    ) as date)
+{%- endmacro %}
+
+{#- The extract date of the latest SEN2 return loaded (null when none has landed). -#}
+{% macro latest_sen2_extract() -%}
+    select max(_extract_date) from {{ source('bronze', 'sen2_header') }}
+    where _superseded_by_sha256 is null
+{%- endmacro %}
+
+{#- The records of one SEN2 module (spec.MODULES key: person, requests, ...) in the latest
+    extract, the current version of its file only: a relation to select from. -#}
+{% macro sen2_latest(module) -%}
+    (select * from {{ source('bronze', 'sen2_' ~ module) }}
+     where _superseded_by_sha256 is null
+       and _extract_date = ({{ latest_sen2_extract() }}))
+{%- endmacro %}
+
+{#- A postcode as it is matched against the postcode lookup: upper case, every space removed
+    (the bronze.postcodes.postcode_key rule). -#}
+{% macro postcode_match_key(column) -%}
+    regexp_replace(upper({{ column }}), '\s', '', 'g')
+{%- endmacro %}
+
+{#- The September a child starts Reception (age 4 on 31 August) given the date of birth: the
+    NC year in the academic year starting in September Y is Y minus this. -#}
+{% macro reception_year(date_of_birth) -%}
+    (extract(year from {{ date_of_birth }})
+        + 4 + case when extract(month from {{ date_of_birth }}) >= 9 then 1 else 0 end)
+{%- endmacro %}
+
+{#- The academic year start (the September's calendar year) of the academic year holding
+    `day`. -#}
+{% macro academic_year_start_of(day) -%}
+    (extract(year from {{ day }}) - case when extract(month from {{ day }}) < 9 then 1 else 0 end)
+{%- endmacro %}
+
+{#- The rows of one entity from the case-management source silver reads
+    (int_case_source_system): stg_synergy__<entity> union all stg_sen2__<entity> (the same
+    columns in the same order, or the `columns` named), with a `source_system` column, only the
+    chosen source's rows kept. -#}
+{% macro case_source_rows(entity, columns=none) -%}
+{%- for system in ['synergy', 'sen2'] %}
+select '{{ system }}' as source_system,
+    {%- if columns %} {% for c in columns %}rows_.{{ c }}{{ ', ' if not loop.last }}{% endfor %}
+    {%- else %} rows_.*{% endif %}
+from {{ ref('stg_' ~ system ~ '__' ~ entity) }} as rows_
+where (select source_system from {{ ref('int_case_source_system') }}) = '{{ system }}'
+{%- if not loop.last %}
+union all
+{%- endif %}
+{%- endfor %}
+{%- endmacro %}
