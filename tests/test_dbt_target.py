@@ -11,6 +11,8 @@ from orchestration.dbt_target import (
     keep_parse_state,
     new_invocation_folder,
     parse_state_file,
+    prune_in_background,
+    _keep_newest,  # where the race between two builds' pruning is handled
     prune_invocation_folders,
 )
 
@@ -59,3 +61,22 @@ def test_only_the_newest_build_folders_are_kept(tmp_path):
     removed = prune_invocation_folders(tmp_path, keep=5)
     assert sorted(removed) == sorted(folders[:2])
     assert sorted(p for p in tmp_path.glob("send_dbt_models-*")) == sorted(folders[2:])
+
+
+def test_pruning_runs_beside_the_build_and_keeps_the_newest(tmp_path):
+    folders = [new_invocation_folder(tmp_path, tmp_path / "w.duckdb", f"run{n:05d}") for n in range(8)]
+    for age, folder in enumerate(reversed(folders)):
+        os.utime(folder, (1_000_000 - age, 1_000_000 - age))
+    pruning = prune_in_background(tmp_path)
+    pruning.join(timeout=60)
+    assert not pruning.is_alive()
+    assert sorted(tmp_path.glob("send_dbt_models-*")) == sorted(folders[3:])  # KEEP_INVOCATIONS
+
+
+def test_a_folder_removed_meanwhile_by_another_build_is_not_an_error(tmp_path):
+    """Two builds prune at once: a folder listed by one and removed by the other before its
+    age is read sorts as the oldest, and removing it again is harmless."""
+    kept = new_invocation_folder(tmp_path, tmp_path / "w.duckdb", "run00001")
+    gone = tmp_path / "send_dbt_models-gone"
+    assert _keep_newest([gone, kept], keep=1) == [gone]
+    assert kept.is_dir()
