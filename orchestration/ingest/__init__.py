@@ -16,7 +16,6 @@ from orchestration.ingest.replay import restore_landing
 from orchestration.ingest.runner import IngestFailed, IngestSummary
 from orchestration.ingest.schema import ensure_bronze_schema
 from orchestration.ingest.school_returns import ingest_school_returns
-from orchestration.ingest.sen2 import ingest_sen2
 from orchestration.ingest.srp_register import ingest_srp_register
 from orchestration.ingest.synergy import ingest_synergy
 
@@ -33,3 +32,14 @@ __all__ = [
     "ingest_synergy",
     "restore_landing",
 ]
+
+
+def __getattr__(name: str):
+    """``ingest_sen2`` on first use: ingest/sen2.py imports orchestration.sen2.validate, which
+    imports this package (ingest/validate.py), so importing it here would be circular."""
+    if name == "ingest_sen2":
+        from orchestration.ingest.sen2 import ingest_sen2
+
+        return ingest_sen2
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+

@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration import contract
 from orchestration.ingest import registry
@@ -257,8 +258,9 @@ def _insert(con, module: str, records: list[Record], file: LandedFile, year: int
     each record sits and where it was read, with the file's lineage as constants."""
     if not records:
         return
-    columns = {name: pa.array([_clean(r.values.get(name)) for r in records], pa.string())
-               for name in sen2_item_columns(module)}
+    items = pa.Table.from_pylist([r.values for r in records], schema=pa.schema(
+        [(name, pa.string()) for name in sen2_item_columns(module)]))
+    columns = {name: _clean(items.column(name)) for name in items.column_names}
     columns |= {
         "_position": pa.array([r.position for r in records], pa.int64()),
         "_parent_position": pa.array([r.parent for r in records], pa.int64()),
@@ -272,10 +274,10 @@ def _insert(con, module: str, records: list[Record], file: LandedFile, year: int
         "_source_file": file.source_file, "_sha256": file.sha256, "_loaded_at": now})
 
 
-def _clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value.strip() or None
+def _clean(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Trimmed, blank as NULL."""
+    trimmed = pc.utf8_trim_whitespace(values)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
 # --- rejections: records with an error, and every record nested under them ------------------
@@ -299,6 +301,8 @@ def rejected_records(result: Sen2Return, problems: list[Problem]
             rejected[record.module].add(record.position)
             causes.setdefault((record.module, record.position), (problem, record))
     for module in spec.MODULES[1:]:  # parents before children
+        if not rejected[module.parent]:
+            continue
         for record in result.records[module.key]:
             cause = (module.parent, record.parent)
             if record.position in rejected[module.key] or cause[1] not in rejected[module.parent]:
@@ -315,20 +319,28 @@ class _RecordIndex:
     else by file and row (the Blade reader's, which name a file's row)."""
 
     def __init__(self, result: Sen2Return):
-        self.by_position = {(r.module, r.position): r
-                            for records in result.records.values() for r in records}
-        self.by_row: dict[tuple[str, int], Record] = {}
-        for record in self.by_position.values():
-            self.by_row.setdefault((record.source, record.row), record)
-        self.sources = {r.source for r in self.by_position.values()}
+        self.result = result
+        self._by_row: dict[tuple[str, int], Record] | None = None  # built when first needed
+
+    def at(self, module: str, position: int) -> Record | None:
+        """A module's records are numbered 1, 2, ... in their list's order (both readers)."""
+        records = self.result.records[module]
+        record = records[position - 1] if 0 < position <= len(records) else None
+        return record if record is not None and record.position == position else None
 
     def find(self, problem: Problem) -> Record | None:
         if problem.sheet in spec.MODULE and (problem.cell or "").isdigit():
-            return self.by_position.get((problem.sheet, int(problem.cell)))
+            return self.at(problem.sheet, int(problem.cell))
         if named := _NAMED_RECORD.search(problem.message):
-            return self.by_position.get((_MODULE_BY_NUMBER[named[1]], int(named[2])))
-        source = next((s for s in self.sources if problem.message.startswith(f"{s} ")), None)
-        return self.by_row.get((source, problem.row_number))
+            return self.at(_MODULE_BY_NUMBER[named[1]], int(named[2]))
+        if self._by_row is None:
+            self._by_row = {}
+            for records in self.result.records.values():
+                for record in records:
+                    self._by_row.setdefault((record.source, record.row), record)
+            self._sources = {source for source, _ in self._by_row}
+        source = next((s for s in self._sources if problem.message.startswith(f"{s} ")), None)
+        return self._by_row.get((source, problem.row_number))
 
 
 _MODULE_BY_NUMBER = {m.number: m.key for m in spec.MODULES}
