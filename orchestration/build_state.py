@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration import council_tables
 from orchestration.pseudonymise import pseudonym
 
 TABLE = "meta.dbt_build_state"
@@ -44,6 +45,7 @@ def inputs_fingerprint(con: duckdb.DuckDBPyConnection, manifest_path: Path, key:
         if macro["package_name"] == PROJECT:
             digest.update(f"{unique_id}:{macro['macro_sql']}".encode())
     digest.update(pseudonym(key, "build-state", "fingerprint").encode())
+    digest.update(council_tables.tables_fingerprint(con).encode())  # the configured council
     return digest.hexdigest()
 
 

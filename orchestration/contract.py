@@ -57,6 +57,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from orchestration import council
+
 # ---------------------------------------------------------------------------------------
 # Code sets (SEN2 and contract codes)
 # ---------------------------------------------------------------------------------------
@@ -86,17 +88,13 @@ RESOURCED_PROVISION_TYPES = (
     "Not applicable", "Resourced provision", "Resourced provision and SEN unit", "SEN unit",
 )
 
-KENT_LA_CODE = "886"
-AREAS_BY_DISTRICT = {
-    "Dartford": "North Kent", "Gravesham": "North Kent", "Sevenoaks": "North Kent",
-    "Maidstone": "West Kent", "Tonbridge and Malling": "West Kent",
-    "Tunbridge Wells": "West Kent",
-    "Canterbury": "East Kent", "Swale": "East Kent", "Thanet": "East Kent",
-    "Ashford": "South Kent", "Dover": "South Kent", "Folkestone and Hythe": "South Kent",
-}
-KENT_DISTRICTS = tuple(AREAS_BY_DISTRICT)
-OUT_OF_COUNTY = "Out of county"
-HOME_DISTRICT_CODES = KENT_DISTRICTS + (OUT_OF_COUNTY,)
+# The configured council (councils/<LA code>-<name>.toml, SEND_COUNCIL; Kent by default),
+# validated when this module is imported: a Synergy home_district is one of its districts or
+# 'Out of county'.
+COUNCIL = council.current()
+AREAS_BY_DISTRICT = COUNCIL.areas_by_district
+OUT_OF_COUNTY = council.OUT_OF_COUNTY
+HOME_DISTRICT_CODES = COUNCIL.home_district_codes
 
 TRUE_FLAGS = ("y", "yes", "1", "true")
 FALSE_FLAGS = ("n", "no", "0", "false")

@@ -346,3 +346,23 @@ class _Checker:
             if value in seen:
                 self.fail(f"{section}[{i}].{key}", rule, f"{value!r} appears twice")
             seen.add(value)
+
+
+# ---------------------------------------------------------------------------------------
+# Configuration values in other files (Great Expectations suites in expectations/)
+# ---------------------------------------------------------------------------------------
+VALUE_PREFIX = "$council."  # "$council.home_district_codes" -> that list of the council
+
+
+def fill_values(value, configured: Council | None = None):
+    """``value`` (parsed JSON) with every string "$council.<attribute>" replaced by that
+    attribute of the configured council (a tuple becomes a list), e.g. a suite's value set of
+    home districts."""
+    if isinstance(value, str) and value.startswith(VALUE_PREFIX):
+        found = getattr(configured or current(), value.removeprefix(VALUE_PREFIX))
+        return list(found) if isinstance(found, tuple) else found
+    if isinstance(value, dict):
+        return {k: fill_values(v, configured) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_values(v, configured) for v in value]
+    return value

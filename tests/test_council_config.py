@@ -137,3 +137,12 @@ def test_equal_thresholds_and_no_comparators_are_allowed(kent_raw):
     del raw["published_comparators"]
     parsed = parse(raw, KENT_FILE)
     assert parsed.kpi_thresholds[0].amber_from == 92.0 and parsed.published_comparators == ()
+
+
+def test_fill_values_puts_the_councils_values_into_a_suite(kent_raw):
+    kent = parse(kent_raw, KENT_FILE)
+    suite = [{"kwargs": {"column": "home_district", "value_set": "$council.home_district_codes"}},
+             {"kwargs": {"value_set": ["$other", 1]}}]
+    filled = council.fill_values(suite, kent)
+    assert filled[0]["kwargs"]["value_set"] == [*kent.district_names, "Out of county"]
+    assert filled[1] == suite[1]

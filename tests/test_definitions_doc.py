@@ -14,7 +14,7 @@ import yaml
 from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT
 
 DEFINITIONS = REPO_ROOT / "docs" / "DEFINITIONS.md"
-DFE_COLUMN = re.compile(r"^dfe_(?:kent|south_east|england)_(.+)$")
+DFE_COLUMN = re.compile(r"^dfe_(?:la|region|england)_(.+)$")
 # Terms a reader looks up (the report's vocabulary), each with its own heading.
 HEADINGS = (
     "Academic year", "Census day", "Within 12 months (annual reviews)", "EHCP holder",

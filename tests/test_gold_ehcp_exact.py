@@ -178,7 +178,7 @@ PROFILE = """
 """
 
 # dimension | category | national holders % | Kent holders % | Kent requests % | Kent plans issued %
-# (seed ref_national_comparators; every other row has all four NULL)
+# (seed ref_national_comparators and Kent's councils/886-kent.toml; every other row has all four NULL)
 COMPARATORS = """
 sex | M | 72.4 | 72.05 | 64.67 | 66.7
 sex | F | -    | 27.95 | 35.32 | 33.32
@@ -203,8 +203,8 @@ def test_caseload_profile_every_row_and_measure(warehouse):
         select level, level_key, academic_year, census_date, area, district, dimension,
                category, holders, holders_share, requests_received, requests_share,
                plans_issued, plans_issued_share, national_holders_pct,
-               kent_published_holders_pct, kent_published_requests_pct,
-               kent_published_plans_issued_pct
+               la_published_holders_pct, la_published_requests_pct,
+               la_published_plans_issued_pct
         from gold.ehcp_caseload_profile""")
     assert len(actual) == len(set(actual))
     expected = expected_profile()
@@ -288,14 +288,14 @@ TIMELINESS = """
 # geography: requests | refused % | symbol | plans issued | within 20 weeks % | symbol |
 #   within 20 weeks excluding exceptions % | symbol
 DFE = """
-2015 | kent       | -      | -       | - | -     | -      | - | -      | -
-2015 | south_east | -      | -       | - | -     | -      | - | -      | -
+2015 | la         | -      | -       | - | -     | -      | - | -      | -
+2015 | region     | -      | -       | - | -     | -      | - | -      | -
 2015 | england    | -      | -       | z | 24624 | 54.6   | - | 59.2   | -
-2022 | kent       | 3669   | 26.8466 | - | 2216  | 40.93  | - | 41.128 | -
-2022 | south_east | 19060  | 22.6758 | - | 11027 | 44.835 | - | 45.782 | -
+2022 | la         | 3669   | 26.8466 | - | 2216  | 40.93  | - | 41.128 | -
+2022 | region     | 19060  | 22.6758 | - | 11027 | 44.835 | - | 45.782 | -
 2022 | england    | 114482 | 22.0602 | - | 65512 | 47.665 | - | 49.166 | -
 """
-DFE_GEOGRAPHIES = ("kent", "south_east", "england")
+DFE_GEOGRAPHIES = ("la", "region", "england")  # the council (Kent, 886), its region, England
 DFE_MEASURES = ("requests_received", "requests_refused_pct", "requests_refused_pct_symbol",
                 "plans_issued", "within_20_weeks_pct", "within_20_weeks_pct_symbol",
                 "within_20_weeks_excl_exceptions_pct",

@@ -16,13 +16,20 @@
         {%- endfor %}
 {%- endmacro %}
 
-{#- The key of a roll-up row: the URN (school), district or area name, or 'Kent' (county).
+{#- The key of a roll-up row: the URN (school), district or area name, or the council's name
+    (county: ref_council.la_name, e.g. 'Kent').
     `prefix` is a table alias with its dot, e.g. 'r.'. -#}
 {% macro level_key(prefix='') -%}
     case {{ prefix }}level
-        when 'county' then 'Kent'
+        when 'county' then {{ council_name() }}
         when 'area' then {{ prefix }}area
         when 'district' then {{ prefix }}district
         else {{ prefix }}urn
     end
+{%- endmacro %}
+
+{#- The configured council's short name (ref_council.la_name, e.g. 'Kent'): the level_key of
+    every county row. A scalar subquery, so a model needs no join to use it. -#}
+{% macro council_name() -%}
+    (select la_name from {{ ref('ref_council') }})
 {%- endmacro %}

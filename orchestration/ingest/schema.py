@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration import contract
+from orchestration.council_tables import ensure_council_tables
 from orchestration.ingest import sen2_bronze_schema
 from orchestration.returns import layout
 
@@ -201,6 +202,7 @@ def ensure_bronze_schema(con: duckdb.DuckDBPyConnection) -> None:
         ensure_table(con, name, columns, existing)
     if gains_cell:
         _backfill_cells(con)
+    ensure_council_tables(con)  # dbt's council.* sources, before the council asset first runs
 
 
 def _backfill_cells(con: duckdb.DuckDBPyConnection) -> None:

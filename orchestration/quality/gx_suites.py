@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from orchestration import contract
+from orchestration import contract, council
 
 SEVERITIES = ("error", "warn")
 MAX_EXAMPLES = 5
@@ -108,7 +108,7 @@ def load_suite_spec(path: Path) -> SuiteSpec:
         table=meta["table"],
         severity=meta["severity"],
         description=meta.get("description", ""),
-        expectations=tuple(raw["expectations"]),
+        expectations=tuple(council.fill_values(raw["expectations"])),  # $council.<values>
         query=meta.get("query"),
     )
 

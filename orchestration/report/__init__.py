@@ -80,4 +80,5 @@ def build_report(
         warehouse_name=data.warehouse_name,
         extract_date=data.extract_date,
         marking=MARKING if audience == INTERNAL else None,
+        council=data.council,
     )

@@ -28,6 +28,7 @@ from orchestration.disclosure.declarations import (
     Declarations,
     load_declarations,
 )
+from orchestration.report.council import ReportCouncil, load_report_council
 from orchestration.report.disclosure import FLAG_SUFFIX, NOT_APPLICABLE, NOT_AVAILABLE
 from orchestration.report.kpi_thresholds import KpiThreshold, load_kpi_thresholds
 
@@ -119,6 +120,7 @@ class ReportData:
     schema: str = RELEASE_SCHEMA  # where the figures come from: external (public) or gold
     audit: ReleaseAudit | None = None  # None: no release has been audited in this warehouse
     kpi_thresholds: tuple[KpiThreshold, ...] = ()  # the RAG thresholds gold.srp_kpis used
+    council: ReportCouncil = field(default_factory=ReportCouncil.configured)  # whose report
 
     def as_of(self, today: dt.date) -> dt.date:
         """The date the figures can speak for: today, or the latest extract if earlier."""
@@ -264,10 +266,11 @@ def load_report_data(
         extract = _latest_extract(con) if ("bronze", "synergy_extracts") in present else None
         cascades = _cascade_counts(con) if extract else None
         thresholds = load_kpi_thresholds(con)
+        council = load_report_council(con, present)
     finally:
         con.close()
     return ReportData(gold, errors, history, Path(warehouse_path).name, extract, cascades,
-                      audience, schema, audit, thresholds)
+                      audience, schema, audit, thresholds, council)
 
 
 def report_year(years: set[str], today: dt.date) -> str | None:

@@ -7,7 +7,7 @@ required column a "section skipped" note, so sections light up as the gold model
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from orchestration.report.data import ReportData, Table
 from orchestration.report.disclosure import (
@@ -67,6 +67,22 @@ class GenericSpec:
     rag: dict[str, str] = field(default_factory=dict)  # figure -> its RAG column
     overall_rag: str | None = None
     chart: object = None  # callable(spec, own rows, own cells, place) -> Chart | None
+    words: tuple[tuple[str, str], ...] = ()  # {la} and {region} in texts, set by for_council
+
+    def say(self, text: str) -> str:
+        """``text`` with {la} (the council's name) and {region} (its DfE region) filled in."""
+        for key, value in self.words:
+            text = text.replace("{" + key + "}", value)
+        return text
+
+    def for_council(self, council) -> "GenericSpec":
+        """The spec with its title, intro and labels naming ``council`` (a ReportCouncil)."""
+        spec = replace(self, words=(("la", council.name), ("region", council.region)))
+        views = tuple(
+            replace(v, caption=spec.say(v.caption), columns=tuple((c, spec.say(t)) for c, t in v.columns))
+            for v in self.views
+        )
+        return replace(spec, title=spec.say(self.title), intro=spec.say(self.intro), views=views)
 
 
 def label(col: str) -> str:
@@ -295,6 +311,7 @@ def generic_section(
     """The section, a "not yet available" section, or None when it has no place on this page."""
     if place.level not in spec.levels:
         return None
+    spec = spec.for_council(data.council)
     names = names or {}
     source = f"{data.schema}.{spec.table}"
     section = Section(spec.id, spec.title, source, spec.intro)

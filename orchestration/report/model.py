@@ -8,9 +8,6 @@ from dataclasses import dataclass, field
 
 from orchestration.report.disclosure import Cell
 
-COUNTY_KEY = "Kent"
-
-
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -41,7 +38,7 @@ class Place:
     """A node of the county > area > district > school tree and the file its page goes to."""
 
     level: str
-    key: str  # the gold tables' level_key: 'Kent', area, district or URN
+    key: str  # the gold tables' level_key: the council's name (e.g. 'Kent'), area, district or URN
     name: str
     area: str | None = None
     district: str | None = None

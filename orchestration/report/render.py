@@ -9,7 +9,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from orchestration.contract import AREAS_BY_DISTRICT, academic_year_start
+from orchestration.contract import academic_year_start
+from orchestration.report.council import ReportCouncil
 from orchestration.report.data import REPORT_GOLD_TABLES, CascadeCounts, ReportData, report_year
 from orchestration.report.disclosure import (
     NOT_APPLICABLE_CELL,
@@ -20,7 +21,6 @@ from orchestration.report.disclosure import (
 )
 from orchestration.report.generic import generic_section
 from orchestration.report.model import (
-    COUNTY_KEY,
     Column,
     HtmlTable,
     Note,
@@ -59,10 +59,11 @@ REPORT_FILE_PATTERNS = ("index.html", "area-*.html", "district-*.html", "school-
 
 def build_places(data: ReportData, year: str | None) -> list[Place]:
     """The county, its areas and districts (all of them, SRP or not), and each SRP school."""
-    places = [Place("county", COUNTY_KEY, "Kent")]
-    for area in dict.fromkeys(AREAS_BY_DISTRICT.values()):
+    council = data.council
+    places = [Place("county", council.name, council.name)]
+    for area in council.areas:
         places.append(Place("area", area, area, area=area))
-    for district, area in sorted(AREAS_BY_DISTRICT.items()):
+    for district, area in sorted(council.districts):
         places.append(Place("district", district, district, area=area, district=district))
     table = data.table("srp_places")
     if table is not None and year:
@@ -176,7 +177,7 @@ def _data_quality_section(data: ReportData, pub: PublishedYear | None) -> Sectio
         )
     if pub:
         section.blocks.append(_returns_note(data, pub))
-        unknown = pub.get("county", COUNTY_KEY, ALL, "unknown")
+        unknown = pub.get("county", data.council.name, ALL, "unknown")
         if unknown:
             section.blocks.append(
                 Note(
@@ -343,7 +344,7 @@ def build_pages(data: ReportData, today: dt.date) -> tuple[list[Page], str | Non
     by_key = {(p.level, p.key): p for p in places}
     pages = []
     for place in places:
-        crumbs = [("Kent", "index.html")]
+        crumbs = [(data.council.name, "index.html")]
         if place.area and place.level != "area":
             crumbs.append((place.area, by_key[("area", place.area)].filename))
         if place.district and place.level == "school":
@@ -353,7 +354,7 @@ def build_pages(data: ReportData, today: dt.date) -> tuple[list[Page], str | Non
             sections.append(Section("methods", "Methods and definitions", ""))
             sections.append(_data_quality_section(data, years.get(year) if year else None))
         title = {
-            "county": "Kent county overview",
+            "county": f"{data.council.name} county overview",
             "area": f"{place.name} area pack",
             "district": f"{place.name} district pack",
             "school": f"{place.name}",
@@ -383,7 +384,10 @@ def render_pages(
     warehouse_name: str,
     extract_date: dt.date | None = None,
     marking: str | None = None,
+    council: ReportCouncil | None = None,
 ) -> Path:
+    """``council``: whose report it is (ReportData.council; the configured one when None)."""
+    council = council or ReportCouncil.configured()
     out_dir.mkdir(parents=True, exist_ok=True)
     for pattern in REPORT_FILE_PATTERNS:
         for stale in out_dir.glob(pattern):
@@ -400,6 +404,7 @@ def render_pages(
             warehouse_name=warehouse_name,
             extract_date=extract_date.strftime("%d %B %Y").lstrip("0") if extract_date else None,
             marking=marking,
+            council=council,
         )
         (out_dir / page.place.filename).write_text(html, encoding="utf-8")
     return out_dir / "index.html"

@@ -245,7 +245,7 @@ EHCP_PROFILE = GenericSpec(
     "ehcp_caseload_profile",
     "Children and young people with an EHC plan on census day (by HOME area and district), new "
     "requests and plans issued in the year, by age band, sex, ethnicity, primary need and "
-    "placement, with the national and Kent published shares beside them.",
+    "placement, with the national and {la} published shares beside them.",
     levels=PLACE_LEVELS,
     required=("dimension", "category", "holders"),
     dims=("dimension", "category"),
@@ -258,7 +258,7 @@ EHCP_PROFILE = GenericSpec(
                 ("holders", "Holders"),
                 ("holders_share", "Share"),
                 ("national_holders_pct", "England"),
-                ("kent_published_holders_pct", "Kent published"),
+                ("la_published_holders_pct", "{la} published"),
                 ("requests_received", "Requests"),
                 ("requests_share", "Share of requests"),
                 ("plans_issued", "Plans issued"),
@@ -302,15 +302,16 @@ TIMELINESS_SYNERGY = "within_20_weeks_excl_exceptions_pct"
 
 
 def _timeliness_chart(spec, own, cells, place):
-    """Within 20 weeks (excluding exceptions): Synergy against DfE's Kent, South East, England.
+    """Within 20 weeks (excluding exceptions): Synergy against DfE's figures for the council, its
+    region and England.
     Synergy's figure of a year its history covers only in part (is_partial_year) is left off
     the trend, and so is a year with nothing else to draw."""
     from orchestration.report.disclosure import NOT_AVAILABLE_CELL
 
     series = {
-        "Kent (Synergy)": TIMELINESS_SYNERGY,
-        "Kent (DfE)": "dfe_kent_within_20_weeks_excl_exceptions_pct",
-        "South East (DfE)": "dfe_south_east_within_20_weeks_excl_exceptions_pct",
+        spec.say("{la} (Synergy)"): TIMELINESS_SYNERGY,
+        spec.say("{la} (DfE)"): "dfe_la_within_20_weeks_excl_exceptions_pct",
+        spec.say("{region} (DfE)"): "dfe_region_within_20_weeks_excl_exceptions_pct",
         "England (DfE)": "dfe_england_within_20_weeks_excl_exceptions_pct",
     }
     partial = sorted(str(r["calendar_year"]) for r in own if r.get("is_partial_year"))
@@ -347,7 +348,7 @@ TIMELINESS = GenericSpec(
     "ehcp_timeliness",
     "Per calendar year: requests, refusals, EHC plans issued and the share within 20 weeks (with "
     "and without exception cases), annual reviews within 12 months; beside the DfE's published "
-    "figures for Kent, the South East and England (DfE divides refusals by all requests, we by "
+    "figures for {la}, the {region} and England (DfE divides refusals by all requests, we by "
     "requests decided).",
     levels=PLACE_LEVELS,
     required=("calendar_year", "plans_issued"),
@@ -374,11 +375,11 @@ TIMELINESS = GenericSpec(
             (
                 ("calendar_year", "Year"),
                 ("is_partial_year", "Part year (Synergy)"),
-                ("within_20_weeks_excl_exceptions_pct", "Kent (Synergy)"),
-                ("dfe_kent_within_20_weeks_excl_exceptions_pct", "Kent (DfE)"),
-                ("dfe_south_east_within_20_weeks_excl_exceptions_pct", "South East"),
+                ("within_20_weeks_excl_exceptions_pct", "{la} (Synergy)"),
+                ("dfe_la_within_20_weeks_excl_exceptions_pct", "{la} (DfE)"),
+                ("dfe_region_within_20_weeks_excl_exceptions_pct", "{region}"),
                 ("dfe_england_within_20_weeks_excl_exceptions_pct", "England"),
-                ("dfe_kent_requests_refused_pct", "Kent refused (DfE)"),
+                ("dfe_la_requests_refused_pct", "{la} refused (DfE)"),
                 ("dfe_england_requests_refused_pct", "England refused (DfE)"),
             ),
             children=False,

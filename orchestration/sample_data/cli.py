@@ -2,6 +2,7 @@
 
     python -m orchestration.sample_data --scale 1 --seed 42 --out data/landing [--no-defects]
         [--input-format synergy|sen2-xml|sen2-blade]
+        [--council 886|845]   (East Sussex: its own districts, scale 0.25 by default)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from orchestration import contract
 from orchestration.sample_data import defects as defect_rules
+from orchestration.sample_data import geography
 from orchestration.sample_data import postcodes as postcode_lookup
 from orchestration.sample_data.children import CaseLoad
 from orchestration.sample_data.people import UpnIssuer
@@ -41,14 +43,18 @@ OWNED = (contract.LANDING_SYNERGY, contract.LANDING_GIAS, contract.LANDING_SRP_R
 INPUT_FORMATS = ("synergy",) + SEN2_FORMATS
 
 
-def generate(out: Path, scale: float = 1.0, seed: int = 42, defects: bool = True,
-             input_format: str = "synergy") -> dict:
+def generate(out: Path, scale: float | None = None, seed: int = 42, defects: bool = True,
+             input_format: str = "synergy", council: str = geography.DEFAULT_LA_CODE) -> dict:
     """Write the landing root under ``out`` and return the manifest (also in SAMPLE_DATA.json).
 
     ``input_format``: the case records as Synergy extracts, or the same children as annual
     SEN2 returns (XML or Blade CSV set, sen2_return.py); the postcode lookup is written for all."""
     if input_format not in INPUT_FORMATS:
         raise ValueError(f"unknown input format {input_format!r}: one of {', '.join(INPUT_FORMATS)}")
+    if council != geography.LA_CODE:  # ``council``'s districts and places throughout (Kent: default)
+        with geography.use_council(council):
+            return generate(out, scale, seed, defects, input_format, council)
+    scale = geography.SAMPLE.default_scale if scale is None else scale  # East Sussex: 0.25
     out = Path(out)
     _prepare(out)
     scenario = Scenario(seed=seed, scale=scale, defects=defects)
@@ -148,7 +154,7 @@ def _write_record(record, extracts, synergy_defects) -> None:
 def _write_returns(out, scenario, srps, caseload, log, counts) -> str:
     files = build_returns(scenario, srps, caseload.spells)
     if scenario.defects:
-        stranger = UpnIssuer().issue(contract.KENT_LA_CODE, "2001", 99)  # year 99: never issued
+        stranger = UpnIssuer().issue(geography.LA_CODE, "2001", 99)  # year 99: never issued
         files = defect_rules.apply_return_defects(files, log, stranger)
     try:
         write_return_files(out, files)
@@ -172,6 +178,7 @@ def _manifest(scenario, counts, log, second_night, returns_note, srps, input_for
         "generator_version": GENERATOR_VERSION,
         "seed": scenario.seed,
         "scale": scenario.scale,
+        "council": geography.LA_CODE,
         "defects_enabled": scenario.defects,
         "input_format": input_format,
         "scenario": {
@@ -223,7 +230,10 @@ def _file_day(relative: tuple[str, ...]) -> dt.date:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.sample_data", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=1.0, help="1 = Kent (~19.5k active plans)")
+    parser.add_argument("--scale", type=float, default=None,
+                        help="1 = Kent (~19.5k active plans); default: the council's own (Kent 1, East Sussex 0.25)")
+    parser.add_argument("--council", default=geography.DEFAULT_LA_CODE, choices=sorted(geography.SAMPLE_COUNCILS),
+                        help="LA code of the council the sample is for (councils/<code>-*.toml; default 886 Kent)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=Path("data/landing"), help="landing root")
     parser.add_argument("--no-defects", dest="defects", action="store_false",
@@ -234,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
-    manifest = generate(args.out, scale=args.scale, seed=args.seed, defects=args.defects,
+    manifest = generate(args.out, scale=args.scale, seed=args.seed, defects=args.defects, council=args.council,
                         input_format=args.input_format)
     print(f"sample data written to {args.out} in {time.perf_counter() - started:.1f}s: "
           f"{len(manifest['row_counts'])} files, {len(manifest['defects'])} defects; "

@@ -42,6 +42,12 @@ NEIGHBOUR_CODES = {
     "Bromley": ("E09000006", NOT_IN_A_COUNTY, LONDON),
     "Tandridge": ("E07000215", "E10000030", SOUTH_EAST),
     "Thurrock": ("E06000034", NOT_IN_A_COUNTY, EAST),
+    # East Sussex's neighbours (sample --council 845)
+    "Brighton and Hove": ("E06000043", NOT_IN_A_COUNTY, SOUTH_EAST),
+    "Mid Sussex": ("E07000228", "E10000032", SOUTH_EAST),
+    "Crawley": ("E07000226", "E10000032", SOUTH_EAST),
+    "Tunbridge Wells": ("E07000116", KENT_COUNTY, SOUTH_EAST),
+    "Ashford": ("E07000105", KENT_COUNTY, SOUTH_EAST),
 }
 # A few postcodes no sample home uses: live ones, and two terminated (doterm filled).
 EXTRA_POSTCODES = (  # (postcode, district, point, doterm)
@@ -68,7 +74,8 @@ class PostcodeBook:
     """Every home postcode of the sample, noted a child at a time."""
 
     def __init__(self, council: council_config.Council | None = None):
-        council = council or council_config.current()
+        council = council or geography.COUNCIL  # the sample's council (generate(council=...))
+        self.county = geography.SAMPLE.ons_county
         self.lad_codes = {d.name: d.lad_code for d in council.districts}
         self.entries: dict[str, Entry] = {}
 
@@ -89,14 +96,14 @@ class PostcodeBook:
         if person.home_point is not None:
             point = geography.postcode_cell_centre(
                 person.home_point, geography.DISTRICT_CENTRES[person.home_district], geography.HOME_RADIUS_M)
-        return Entry(person.postcode, point, self.lad_codes[person.home_district], KENT_COUNTY, SOUTH_EAST)
+        return Entry(person.postcode, point, self.lad_codes[person.home_district], self.county, SOUTH_EAST)
 
     def write(self, out: Path, file_date: dt.date = FILE_DATE) -> tuple[str, int]:
         """Write the lookup; its path relative to ``out`` and its row count."""
         entries = dict(self.entries)
         for postcode, district, point, doterm in EXTRA_POSTCODES:
-            if postcode not in entries:
-                entries[postcode] = Entry(postcode, point, self.lad_codes[district], KENT_COUNTY,
+            if postcode not in entries and district in self.lad_codes:  # Kent's extras
+                entries[postcode] = Entry(postcode, point, self.lad_codes[district], self.county,
                                           SOUTH_EAST, doterm)
         relative = f"{LANDING_POSTCODES}/{file_name(file_date)}"
         path = Path(out) / relative

@@ -1,4 +1,5 @@
-"""The school register (a GIAS-style extract) for Kent plus neighbouring councils."""
+"""The school register (a GIAS-style extract) for the sample council (geography: Kent unless
+use_council() says otherwise) plus neighbouring councils."""
 
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ class School:
 
     @property
     def in_kent(self) -> bool:
-        return self.la_code == contract.KENT_LA_CODE
+        """In the sample's council (Kent by default; the name predates other councils)."""
+        return self.la_code == geography.LA_CODE
 
     @property
     def phase_name(self) -> str:
@@ -122,7 +124,7 @@ def build_register(scenario: Scenario) -> SchoolRegister:
     for kind, (at_scale_one, per_district_minimum) in KENT_SCHOOL_COUNTS.items():
         for district in _district_slots(rng, scenario, kind, at_scale_one, per_district_minimum):
             centre = geography.DISTRICT_CENTRES[district]
-            schools.append(_school(rng, kind, contract.KENT_LA_CODE, "Kent", district, centre,
+            schools.append(_school(rng, kind, geography.LA_CODE, geography.LA_NAME, district, centre,
                                    urns, ukprns))
     for kind, at_scale_one in OUT_OF_COUNTY_COUNTS.items():
         for _ in range(scenario.count(at_scale_one, minimum=1)):

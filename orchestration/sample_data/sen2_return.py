@@ -292,8 +292,8 @@ def _transfer_la(record: PersonRecord, plan: dict) -> str | None:
 class Sen2Returns:
     """The sample's annual returns, filled a child at a time, then written in one format."""
 
-    def __init__(self, la_code: str = contract.KENT_LA_CODE):
-        self.builders = [ReturnBuilder(c, la_code) for c in collections()]
+    def __init__(self, la_code: str | None = None):  # None: the sample council's (geography)
+        self.builders = [ReturnBuilder(c, la_code or geography.LA_CODE) for c in collections()]
 
     def add_child(self, record: PersonRecord) -> None:
         for builder in self.builders:

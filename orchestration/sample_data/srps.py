@@ -68,7 +68,7 @@ class SrpRegister:
         self._by_area: dict[tuple[str, str, str], list[Srp]] = {}
         self._county: dict[tuple[str, str], list[Srp]] = {}
         for srp in srps:
-            area = contract.AREAS_BY_DISTRICT[srp.district]
+            area = geography.AREAS_BY_DISTRICT[srp.district]
             self._by_district.setdefault((srp.phase, srp.designation, srp.district), []).append(srp)
             self._by_area.setdefault((srp.phase, srp.designation, area), []).append(srp)
             self._county.setdefault((srp.phase, srp.designation), []).append(srp)
@@ -81,7 +81,7 @@ class SrpRegister:
         if reach == "district":
             return self._by_district.get((phase, designation, district), [])
         if reach == "area":
-            area = contract.AREAS_BY_DISTRICT.get(district, "")
+            area = geography.AREAS_BY_DISTRICT.get(district, "")
             return self._by_area.get((phase, designation, area), [])
         return self._county.get((phase, designation), [])
 

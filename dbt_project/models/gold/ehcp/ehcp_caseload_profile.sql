@@ -1,6 +1,6 @@
 -- EHCP caseload profile (EQIA), per academic year's census day: EHC plan holders on census day,
 -- requests received and plans issued in the academic year, by age band, sex, ethnicity group,
--- primary need, placement category and home district, for Kent and by the pupil's HOME area and
+-- primary need, placement category and home district, for the council and by the pupil's HOME area and
 -- district, in long format (dimension, category), with published comparator shares beside them.
 {%- set holder_only_dimensions = ['primary_need', 'placement_category'] %}
 {%- set dimensions = ['age_band', 'sex', 'ethnicity_group', 'primary_need', 'placement_category', 'home_district'] %}
@@ -100,10 +100,17 @@ comparators as (
         dimension,
         category,
         max(case when population = 'holders' and geography = 'England' then share_pct end) as national_holders_pct,
-        max(case when population = 'holders' and geography = 'Kent' then share_pct end) as kent_published_holders_pct,
-        max(case when population = 'requests' and geography = 'Kent' then share_pct end) as kent_published_requests_pct,
-        max(case when population = 'plans_issued' and geography = 'Kent' then share_pct end) as kent_published_plans_issued_pct
-    from {{ ref('ref_national_comparators') }}
+        max(case when population = 'holders' and geography = 'LA' then share_pct end) as la_published_holders_pct,
+        max(case when population = 'requests' and geography = 'LA' then share_pct end) as la_published_requests_pct,
+        max(case when population = 'plans_issued' and geography = 'LA' then share_pct end) as la_published_plans_issued_pct
+    from (
+        -- national shares (seed) and the configured council's own (councils/*.toml)
+        select population, geography, dimension, category, share_pct
+        from {{ ref('ref_national_comparators') }}
+        union all
+        select population, 'LA', dimension, category, share_pct
+        from {{ ref('ref_la_published_comparators') }}
+    ) as published
     where population in ('holders', 'requests', 'plans_issued')
     group by dimension, category
 ),
@@ -125,7 +132,7 @@ shared as (
 
 select
     s.level,
-    case s.level when 'county' then 'Kent' when 'area' then s.area else s.district end as level_key,
+    case s.level when 'county' then {{ council_name() }} when 'area' then s.area else s.district end as level_key,
     s.academic_year,
     y.census_date,
     s.area,
@@ -139,9 +146,9 @@ select
     s.plans_issued_applicable as plans_issued,
     round(1.0 * s.plans_issued_applicable / nullif(s.plans_issued_total, 0), 4) as plans_issued_share,
     cmp.national_holders_pct,
-    cmp.kent_published_holders_pct,
-    cmp.kent_published_requests_pct,
-    cmp.kent_published_plans_issued_pct
+    cmp.la_published_holders_pct,
+    cmp.la_published_requests_pct,
+    cmp.la_published_plans_issued_pct
 from shared as s
 inner join years as y on s.academic_year = y.academic_year
 left join comparators as cmp on s.dimension = cmp.dimension and s.category = cmp.category

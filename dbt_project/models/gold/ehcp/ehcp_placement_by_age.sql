@@ -1,4 +1,4 @@
--- EHC plan holders on census day by single year of age x main placement category, for Kent and
+-- EHC plan holders on census day by single year of age x main placement category, for the council and
 -- by the pupil's HOME area and district, with each category's share of the holders of that age
 -- (shows the age 11 -> 12 move from mainstream to special and independent schools).
 with holders as (
@@ -34,7 +34,7 @@ counted as (
 
 select
     level,
-    case level when 'county' then 'Kent' when 'area' then area else district end as level_key,
+    case level when 'county' then {{ council_name() }} when 'area' then area else district end as level_key,
     academic_year,
     census_date,
     area,

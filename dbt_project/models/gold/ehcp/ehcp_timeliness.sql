@@ -1,5 +1,6 @@
--- EHC plan timeliness per calendar year, for Kent (county) and by the pupil's HOME area and
--- district, with DfE's published figures for Kent, the South East and England beside them.
+-- EHC plan timeliness per calendar year, for the council (county) and by the pupil's HOME area
+-- and district, with DfE's published figures for the council's LA (ref_council.la_code), its
+-- region (ref_council.region) and England beside them.
 -- Synergy events are counted in the calendar year they happened in: requests by received date,
 -- plans issued by assessment outcome date, annual reviews on the census day in January.
 with requests as (
@@ -113,8 +114,8 @@ synergy as (
 ),
 
 {% set dfe_geographies = [
-    ('kent', "geographic_level = 'Local authority' and old_la_code = '886'"),
-    ('south_east', "geographic_level = 'Regional' and region_name = 'South East'"),
+    ('la', "geographic_level = 'Local authority' and old_la_code = (select la_code from " ~ ref('ref_council') ~ ")"),
+    ('region', "geographic_level = 'Regional' and region_name = (select region from " ~ ref('ref_council') ~ ")"),
     ('england', "geographic_level = 'National'"),
 ] %}
 
@@ -172,7 +173,7 @@ coverage as (
 
 select
     r.level,
-    case r.level when 'county' then 'Kent' when 'area' then r.area else r.district end as level_key,
+    case r.level when 'county' then {{ council_name() }} when 'area' then r.area else r.district end as level_key,
     cast(r.calendar_year as {{ dbt.type_int() }}) as calendar_year,
     coalesce(
         (extract(year from c.history_start) = r.calendar_year

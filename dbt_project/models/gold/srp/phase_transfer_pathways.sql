@@ -132,7 +132,7 @@ rolled_up as (
 
 select
     level,
-    case level when 'county' then 'Kent' when 'area' then area else district end as level_key,
+    case level when 'county' then {{ council_name() }} when 'area' then area else district end as level_key,
     r.academic_year as transfer_year,
     t.entry_year,
     area,

@@ -123,7 +123,7 @@ rolled_up as (
 
 select
     r.level,
-    case r.level when 'county' then 'Kent' when 'area' then r.area else r.district end as level_key,
+    case r.level when 'county' then {{ council_name() }} when 'area' then r.area else r.district end as level_key,
     r.academic_year as forecast_year,
     f.years_ahead,
     f.base_census_year,

@@ -1,5 +1,5 @@
 -- DfE's published EHC plan statistics, one row per calendar year x geography (England, region,
--- local authority), typed, for benchmarking Kent against the South East and England.
+-- local authority), typed, for benchmarking the council (ref_council) against its region and England.
 select
     calendar_year,
     time_identifier,

@@ -1,0 +1,1 @@
+"""The council configuration as warehouse tables (council.*), read by dbt as sources."""
