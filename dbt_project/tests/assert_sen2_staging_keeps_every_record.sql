@@ -1,9 +1,10 @@
 {{ config(meta={'dagster': {'ref': {'name': 'silver_placement'}}}) }}
--- depends_on: {{ ref('silver_placement') }}
 -- Every record of the latest SEN2 return that staging maps reaches its staging model once: the
 -- joins through parents (request -> person, plan -> request, placement and need -> active plan
 -- -> plan) neither drop a record (a parent missing) nor repeat one (two parents). Counts only,
 -- never a value. Fails with one row per module whose counts differ.
+
+-- depends_on: {{ ref('silver_placement') }}  (the asset Dagster shows this check on)
 {% set mapped = [
     ('person', 'stg_sen2__person'), ('requests', 'stg_sen2__request'),
     ('assessment', 'stg_sen2__assessment'), ('placement_detail', 'stg_sen2__placement'),
