@@ -122,3 +122,19 @@ def test_a_file_that_cannot_be_used_is_quarantined(env, name, header, content, r
     assert one(con, "SELECT rule, severity FROM bronze.load_errors") == (rule, "error")
     assert one(con, "SELECT count(*) FROM bronze.postcodes") == (0,)
     assert not unbalanced_files(con)[1]
+
+
+def test_blank_rows_are_not_data_rows_and_the_balance_counts_on_its_own(env):
+    """A row of empty fields is not a data row (as for every CSV source); the balance counts
+    the archived file by streaming it with pyarrow, so losing a bronze row shows."""
+    con, landing, archive = env
+    path = landing / "postcodes" / NAME
+    write_nspl(path, 6, blank=(2,))
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("," * (len(HEADER) - 1) + "\n")
+    summary = ingest_postcodes(con, landing, archive)
+    assert (summary.rows_loaded, summary.rows_rejected) == (5, 1)
+    assert not unbalanced_files(con)[1]
+    con.execute("DELETE FROM bronze.postcodes WHERE _row_number = 2")
+    [bad] = unbalanced_files(con)[1]
+    assert (bad.landed, bad.loaded, bad.rejected) == (6, 4, 1)

@@ -115,16 +115,19 @@ def _matched_columns(reader, file: LandedFile) -> dict[str, str]:
 
 
 def _stage(reader, file: LandedFile, columns: dict[str, str]) -> None:
-    """The file's rows, the platform's columns only (trimmed, blank as NULL; ``_raw``: those
-    columns as landed, JSON), numbered as a spreadsheet shows them (header = 1)."""
+    """The file's data rows, the platform's columns only (trimmed, blank as NULL; ``_raw``:
+    those columns as landed, JSON), numbered as a spreadsheet shows them (header = 1; DuckDB
+    skips empty lines, so numbers after one are one short: NSPL files have none)."""
     picked = ", ".join(f"nullif(trim({quote(header)}), '') AS {quote(name)}"
                        for name, header in columns.items())
     raw = ", ".join(f"{quote(h)} := {quote(h)}" for h in columns.values())
-    try:
+    try:  # a row whose every field is blank is not a data row (as for every CSV source)
         reader.execute(f"""CREATE TABLE stage AS
-            SELECT row_number() OVER () + 1 AS _row_number, {picked},
-                   to_json(struct_pack({raw})) AS _raw
-            FROM {_csv(file)}""")
+            SELECT _row_number, {picked}, to_json(struct_pack({raw})) AS _raw
+            FROM (SELECT row_number() OVER () + 1 AS _row_number,
+                         trim(concat_ws('', *COLUMNS(*))) = '' AS _blank, *
+                  FROM {_csv(file)})
+            WHERE NOT _blank""")
     except duckdb.Error as exc:
         raise _unreadable(file, exc) from None
 

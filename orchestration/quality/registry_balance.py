@@ -41,7 +41,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from orchestration import contract
-from orchestration.ingest.sen2_bronze_schema import LANDING_SEN2, POSTCODES_TABLE, SEN2_TABLES
+from orchestration.ingest.sen2_bronze_schema import (
+    LANDING_POSTCODES, LANDING_SEN2, POSTCODES_TABLE, SEN2_TABLES,
+)
+from orchestration.quality.large_csv import streamed_csv_data_rows
 from orchestration.quality.sen2_records import xml_records
 from orchestration.returns import layout
 
@@ -287,6 +290,8 @@ def unbalanced_files(con: duckdb.DuckDBPyConnection,
             landed = _archived_workbook_rows(archived, registered[0])
         elif source == SEN2_SOURCE and source_file.lower().endswith(".xml"):
             landed = xml_records(Path(archived)) if archived else None
+        elif source == LANDING_POSTCODES and status == "loaded":  # ~1 GB: streamed
+            landed = streamed_csv_data_rows(Path(archived)) if archived else None
         else:
             landed = archived_data_rows(archived, encoding)
         errors = landed if status in WHOLE_FILE_REJECTED else rejected.get(key, 0)
