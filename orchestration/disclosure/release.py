@@ -48,14 +48,18 @@ from orchestration.disclosure.relations import (
     repeated_cells,
     table_groups,
 )
+from orchestration.disclosure.names import (  # noqa: F401 - re-exported: the release's names
+    AUDIT_TABLE,
+    FLAG_SUFFIX,
+    HIDDEN,
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    RELEASE_SCHEMA,
+)
 from orchestration.disclosure.suppression import secondary_suppression
 
 GOLD = "gold"
-RELEASE_SCHEMA = "external"
-AUDIT_TABLE = "release_audit"
-FLAG_SUFFIX = "_flag"
 MAX_REPAIR_ROUNDS = 25
-HIDDEN, NOT_AVAILABLE, NOT_APPLICABLE = "c", "x", "z"
 
 
 @dataclass

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from orchestration.dbt_manifest import table_model_nodes
 from orchestration.disclosure.declarations import node_disclosure
-from orchestration.disclosure.release import (
+from orchestration.disclosure.names import (
     AUDIT_TABLE,
     FLAG_SUFFIX,
     HIDDEN,

@@ -4,13 +4,12 @@ published file, which keep the last good release."""
 
 import dagster as dg
 
-from orchestration.disclosure.release import (
-    RELEASE_SCHEMA,
-    SHAREABLE_TABLES,
-    audit_written_release,
-    write_release,
-)
+from orchestration.disclosure.declarations import SHAREABLE_TABLES
+from orchestration.disclosure.names import RELEASE_SCHEMA
 from orchestration.resources import WarehouseResource
+
+# The engine (orchestration/disclosure/release.py: pyarrow, scipy, HiGHS) is imported by the
+# asset and check that run it, not on code load: every run worker and the UI load this module.
 
 RELEASE = dg.AssetKey(["disclosure", "release"])
 
@@ -26,6 +25,8 @@ RELEASE = dg.AssetKey(["disclosure", "release"])
     "tables at once so a cell is hidden everywhere it appears.",
 )
 def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from orchestration.disclosure.release import write_release
+
     with warehouse.connect() as con:
         summary = write_release(con)
     context.log.info(f"release written: {summary.cells_hidden} cells hidden "
@@ -52,6 +53,8 @@ def release(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> 
     "publication) otherwise, naming the cells.",
 )
 def release_cannot_be_undone(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from orchestration.disclosure.release import audit_written_release
+
     with warehouse.connect(read_only=True) as con:
         result = audit_written_release(con)
     return dg.AssetCheckResult(passed=result.passed, metadata=result.metadata())
