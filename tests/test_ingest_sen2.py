@@ -316,3 +316,94 @@ def test_unknown_item_is_warned_and_kept_and_a_reader_problem_rejects_its_record
     assert count(con, "SELECT count(*) FROM bronze.sen2_person") == PERSONS
     assert count(con, "SELECT count(*) FROM bronze.sen2_requests") == PERSONS - 1
     assert not unbalanced_files(con)[1]
+
+
+# --- an XML return streamed in batches -----------------------------------------------------------
+
+@pytest.fixture
+def one_person_batches(monkeypatch):
+    """Batches of one person, so the example's four persons stream as four batches."""
+    from orchestration.ingest import sen2
+
+    monkeypatch.setattr(sen2, "BATCH_PERSONS", 1)
+
+
+def test_batches_give_the_same_rows_as_one_batch(written, tmp_path, monkeypatch):
+    from orchestration.ingest import sen2
+
+    rows = {}
+    for size in (1, 1000):
+        monkeypatch.setattr(sen2, "BATCH_PERSONS", size)
+        landing = tmp_path / str(size) / "landing"
+        land(landing, written[("bad_upn", "xml")])
+        with duckdb.connect() as con:
+            summary = ingest_sen2(con, landing, tmp_path / str(size) / "archive")
+            rows[size] = ({table: bronze_rows(con, table) for table in TABLES},
+                          con.execute("SELECT rule, sheet, cell, message FROM bronze.load_errors"
+                                      " ORDER BY ALL").fetchall(),
+                          (summary.rows_loaded, summary.rows_rejected))
+    assert rows[1] == rows[1000]
+    assert rows[1][2] == (RECORDS - PER_PERSON, PER_PERSON)
+
+
+@pytest.mark.parametrize("fmt", ["xml", "blade"])
+def test_a_person_given_twice_is_rejected_with_their_records(env, tmp_path, fmt,
+                                                             one_person_batches):
+    """Found only once every batch is read: the later person record and all of theirs are
+    taken out before anything reaches bronze."""
+    con, landing, _ = env
+    result = example_return(PERSONS)
+    upn = result.records["person"][0].values["upn"]
+    result.records["person"][3].values["upn"] = upn
+    source = tmp_path / "twice"
+    source.mkdir()
+    if fmt == "xml":
+        write_xml(result, source / "return.xml")
+    else:
+        write_blade(result, source, dt.date(2025, 1, 21))
+    land(landing, source)
+    summary = ingest(env)
+    assert (summary.rows_loaded, summary.rows_rejected) == (RECORDS - PER_PERSON, PER_PERSON)
+    assert count(con, "SELECT count(*) FROM bronze.sen2_sen_need WHERE _person_position = 4") == 0
+    [error] = con.execute("SELECT sheet, cell, column_name, value, personal, message"
+                          " FROM bronze.load_errors WHERE rule = 'duplicate_person'").fetchall()
+    assert error[:5] == ("person", "4", "upn", None, True)
+    assert "same upn as person record 1" in error[5]
+    assert count(con, "SELECT count(*) FROM bronze.load_errors WHERE rule = 'parent_rejected'"
+                      " AND message LIKE '%belongs to module 1 person record 4%'") == PER_PERSON - 1
+    messages = " ".join(m for (m,) in con.execute("SELECT message FROM bronze.load_errors")
+                        .fetchall())
+    assert upn not in messages
+    assert not unbalanced_files(con)[1]
+
+
+def test_a_header_error_rejects_every_record_of_every_batch(env, tmp_path, one_person_batches):
+    con, landing, _ = env
+    result = example_return(PERSONS)
+    result.header.values["lea"] = "88"  # not a 3-digit LA number
+    (tmp_path / "bad_header").mkdir()
+    write_xml(result, tmp_path / "bad_header" / "return.xml")
+    land(landing, tmp_path / "bad_header")
+    summary = ingest(env)
+    assert (summary.rows_loaded, summary.rows_rejected) == (0, RECORDS)
+    assert count(con, "SELECT count(*) FROM bronze.load_errors WHERE rule = 'invalid_la_code'") == 1
+    assert not unbalanced_files(con)[1]
+
+
+def test_a_return_cut_short_after_some_batches_is_quarantined_and_changes_nothing(
+        env, written, one_person_batches):
+    """The earlier version of the file stays current: bronze changes only once a whole file
+    has been read."""
+    con, landing, _ = env
+    folder = land(landing, written[("good", "xml")])
+    ingest(env)
+    text = (folder / "return.xml").read_bytes()
+    (folder / "return.xml").write_bytes(text[: text.index(b"</Persons>")])  # after person 4
+    summary = ingest(env)
+    assert summary.files_quarantined == 1
+    [(rule,)] = con.execute("SELECT rule FROM bronze.load_errors").fetchall()
+    assert rule == "truncated"
+    assert count(con, "SELECT count(*) FROM bronze.sen2_person"
+                      " WHERE _superseded_by_sha256 IS NULL") == PERSONS
+    assert count(con, "SELECT count(*) FROM bronze.sen2_person") == PERSONS
+    assert not unbalanced_files(con)[1]

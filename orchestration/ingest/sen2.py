@@ -18,14 +18,21 @@ year the platform does not read) is quarantined with the rule and reason, and fo
 every file of the set is; nothing from it reaches bronze. A record with an error is rejected
 into ``load_errors`` (module in ``sheet``, record position in ``cell``, item in
 ``column_name``, the record's raw items in ``raw_record``) with every record nested under it
-(rule ``parent_rejected``, naming the record and the rule that rejected it). Records go to
-bronze as Arrow batches, one per module and file.
+(rule ``parent_rejected``, naming the record and the rule that rejected it).
+
+An XML return is streamed (``iter_xml``) and checked ``BATCH_PERSONS`` persons at a time, so
+memory holds one batch, not the return; a Blade set is one batch. Accepted records go as Arrow
+batches (one per module and file) into temporary tables, and into bronze only once the whole
+file has been read: a file found unreadable half-way is quarantined with bronze untouched (an
+earlier version stays current). One person per UPN or ULN is checked across batches at the
+end; a later person record given twice is then taken out with all of theirs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
 import os
 import re
@@ -33,6 +40,7 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,14 +57,15 @@ from orchestration.ingest.sen2_bronze_schema import LANDING_SEN2, sen2_item_colu
 from orchestration.problems import ERROR, Problem
 from orchestration.sen2 import spec
 from orchestration.sen2.blade import read_blade
-from orchestration.sen2.records import Record, Sen2FileError, Sen2Return
-from orchestration.sen2.validate import validate
-from orchestration.sen2.xml_reader import read_xml
+from orchestration.sen2.records import REASONS, Record, Sen2FileError, Sen2Return
+from orchestration.sen2.validate import duplicate_people, validate
+from orchestration.sen2.xml_reader import iter_xml
 
 SOURCE = LANDING_SEN2  # registry source, and the landing folder
 SUCCESS_MARKER = contract.SYNERGY_SUCCESS_MARKER  # the same _SUCCESS as Synergy folders
 TABLES = [sen2_table(m.key) for m in spec.MODULES]
 CASCADE_RULE = "parent_rejected"
+BATCH_PERSONS = 20_000  # persons per batch of a streamed XML return (~180k records)
 _BLADE_SUFFIXES = tuple(f"_{m.blade}.csv" for m in spec.MODULES)
 
 
@@ -187,47 +196,189 @@ def _under_landed_names(files: list[LandedFile]):
         yield Path(temp)
 
 
-def read_return(folder: Path, xml: bool) -> Sen2Return:
-    """The return in a folder (its one XML file, or its Blade set); Sen2FileError if it
-    cannot be read, or names a collection year the platform does not read."""
-    result = read_xml(next(folder.glob("*"))) if xml else read_blade(folder)
-    if result.year is None:
-        raise Sen2FileError("unsupported_year", f"{result.header.source}: the header's year is"
-                                                " not a collection year this platform reads ("
+def read_batches(folder: Path, xml: bool) -> Iterator[Sen2Return]:
+    """The return in the folder in batches, each with the header and whole persons: an XML
+    return streamed ``BATCH_PERSONS`` persons at a time (a person's records come together in
+    the XML), a Blade set as one batch (its files hold a module each). Sen2FileError when it
+    cannot be read (possibly after some batches), or names a year the platform does not read."""
+    if not xml:
+        result = read_blade(folder)
+        _check_year(result.header)
+        yield result
+        return
+    path = next(folder.glob("*"))
+    problems: list[Problem] = []  # the reader's, since the last batch
+    header, pending, persons = None, [], 0
+    for record in iter_xml(path, problems=problems):
+        if record.module == "header":
+            header = _check_year(record)
+            continue
+        if record.module == "person":
+            if header is not None and persons >= BATCH_PERSONS:
+                yield _batch(header, pending, problems)
+                pending, persons = [], 0
+            persons += 1
+        pending.append(record)
+    if header is None:
+        raise Sen2FileError("missing_header", f"{path.name}: {REASONS['missing_header']}")
+    yield _batch(header, pending, problems)
+
+
+def _check_year(header: Record) -> Record:
+    if spec.supported_year(header.values.get("year")) is None:
+        raise Sen2FileError("unsupported_year", f"{header.source}: the header's year is not a"
+                                                " collection year this platform reads ("
                                                 f"{', '.join(map(str, spec.YEARS))}); not loaded")
-    return result
+    return header
+
+
+def _batch(header: Record, records: list[Record], problems: list[Problem]) -> Sen2Return:
+    batch = Sen2Return("xml")
+    batch.add(header)
+    for record in records:
+        batch.add(record)
+    batch.problems = list(problems)
+    problems.clear()
+    return batch
 
 
 # --- loading a return ------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def _without_cycle_collection():
+    """Python's cycle collector off while a return loads: it would walk every record held at
+    that moment, again and again (records and problems hold no cycles). A 31 MB return
+    loaded in 9.3 s instead of 13.7 s on a busy machine (20,000 persons)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _load_return(con, folder: Folder, files: list[LandedFile], xml: bool,
                  now: dt.datetime) -> list[FileOutcome]:
+    staged = _Staged(con, files, folder.extract_date, now)
     try:
-        with _under_landed_names(files) as view:
-            result = read_return(view, xml)
+        with _under_landed_names(files) as view, _without_cycle_collection():
+            for number, batch in enumerate(read_batches(view, xml)):
+                staged.add(batch, first=number == 0)
     except Sen2FileError as error:
+        staged.drop()
         return _quarantine_all(files, error)
-    problems = validate(result)
-    by_name = {f.path.name: f for f in files}
-    rejected, problems = rejected_records(result, problems)
-    _forget_earlier_loads(con, files)
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # landed, loaded, rejected
-    for module in spec.MODULES:
-        for name, records in _by_file(result.records[module.key]).items():
-            kept = [r for r in records if r.position not in rejected[module.key]]
-            _insert(con, module.key, kept, by_name[name], result.year, folder.extract_date, now)
-            counts[name][0] += len(records)
-            counts[name][1] += len(kept)
-            counts[name][2] += len(records) - len(kept)
+    loaded = staged.finish()
     problems_by_file = defaultdict(list)
-    for p, source in problems:
-        problems_by_file[source if source in by_name else files[0].path.name].append(p)
-    return [FileOutcome(SOURCE, f, registry.LOADED, rows_landed=counts[f.path.name][0],
-                        rows_loaded=counts[f.path.name][1],
-                        rows_rejected=counts[f.path.name][2],
+    for p, source in staged.problems:
+        problems_by_file[source if source in staged.by_name else files[0].path.name].append(p)
+    return [FileOutcome(SOURCE, f, registry.LOADED, rows_landed=staged.landed[f.path.name],
+                        rows_loaded=loaded.get(f.source_file, 0),
+                        rows_rejected=staged.landed[f.path.name] - loaded.get(f.source_file, 0),
                         encoding="utf-8" if xml else None,
                         problems=problems_by_file[f.path.name])
             for f in files]
+
+
+class _Staged:
+    """A return's accepted records, held per module in temporary tables until every batch has
+    been read: bronze changes only once the whole file is known to be readable. A person
+    given twice (one person per UPN or ULN) can only be known at the end: the later person
+    record and every record of theirs are taken out of the staged rows then."""
+
+    def __init__(self, con, files: list[LandedFile], extract_date: dt.date, now: dt.datetime):
+        self.con, self.files, self.extract_date, self.now = con, files, extract_date, now
+        self.by_name = {f.path.name: f for f in files}
+        self.landed: dict[str, int] = defaultdict(int)  # records per file name
+        self.problems: list[tuple[Problem, str]] = []  # each with its file name
+        self.persons: list[Record] = []  # person records with their identifiers only
+        self.header_cause: dict = {}  # the header's rejection, carried to later batches
+        for module in spec.MODULES:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_stage(module.key)} AS"
+                        f" SELECT * FROM {table(sen2_table(module.key))} LIMIT 0")
+
+    def add(self, batch: Sen2Return, first: bool) -> None:
+        problems = [p for p in validate(batch) if p.rule != "duplicate_person"
+                    and (first or p.sheet != "header")]
+        rejected, placed, causes = rejected_records(batch, problems, self.header_cause)
+        if first:
+            self.header_cause = {k: v for k, v in causes.items() if k[0] == "header"}
+        self.problems += placed
+        for module in spec.MODULES:
+            if module.key == "header" and not first:
+                continue
+            for name, records in _by_file(batch.records[module.key]).items():
+                kept = [r for r in records if r.position not in rejected[module.key]]
+                self.landed[name] += len(records)
+                _insert(self.con, _stage(module.key), module.key, kept, self.by_name[name],
+                        batch.year, self.extract_date, self.now)
+        self.persons += [Record("person", r.position, {k: r.values.get(k)
+                                                       for k in spec.PERSON_IDENTIFIERS},
+                                r.parent, r.person, r.source, r.row)
+                         for r in batch.records["person"]]
+
+    def finish(self) -> dict[str, int]:
+        """Reject persons given twice, then move the staged rows into bronze (replacing what
+        earlier versions of these files loaded); rows loaded per file."""
+        duplicates = duplicate_people(self.persons)
+        if duplicates:
+            self._reject_persons(duplicates)
+        self.persons = []
+        _forget_earlier_loads(self.con, self.files)
+        loaded: dict[str, int] = defaultdict(int)
+        for module in spec.MODULES:
+            for source_file, n in self.con.execute(
+                    f"SELECT _source_file, count(*) FROM {_stage(module.key)} GROUP BY ALL"
+            ).fetchall():
+                loaded[source_file] += n
+            self.con.execute(f"INSERT INTO {table(sen2_table(module.key))}"
+                             f" SELECT * FROM {_stage(module.key)}")
+        self.drop()
+        return loaded
+
+    def drop(self) -> None:
+        for module in spec.MODULES:
+            self.con.execute(f"DROP TABLE IF EXISTS {_stage(module.key)}")
+
+    def _reject_persons(self, duplicates: list[Problem]) -> None:
+        """Each later person record given twice, and every staged record of theirs."""
+        by_position = {int(p.cell): p for p in duplicates}
+        people = {r.position: r for r in self.persons if r.position in by_position}
+        positions = list(by_position)
+        staged = {module.key: self._staged_records(module.key, positions)
+                  for module in spec.MODULES[1:]}
+        for position, problem in by_position.items():
+            person = next((r for r in staged["person"] if r.position == position),
+                          people[position])
+            self.problems.append((_at_record(problem, person), person.source))
+        for module in spec.MODULES[2:]:
+            for record in staged[module.key]:
+                cause = by_position[record.person]
+                self.problems.append((_cascade_problem(record, cause, people[record.person]),
+                                      record.source))
+        for module in spec.MODULES[1:]:
+            self.con.execute(f"DELETE FROM {_stage(module.key)} WHERE _person_position IN ?",
+                             [positions])
+
+    def _staged_records(self, module: str, persons: list[int]) -> list[Record]:
+        """The staged records of these persons, as records again (for their messages)."""
+        items = sen2_item_columns(module)
+        names = {f.source_file: f.path.name for f in self.files}
+        rows = self.con.execute(
+            f"SELECT * FROM {_stage(module)} WHERE _person_position IN ? ORDER BY _position",
+            [persons]).fetchall()
+        columns = [d[0] for d in self.con.description] if rows else []
+        found = []
+        for row in (dict(zip(columns, values)) for values in rows):
+            found.append(Record(
+                module, row["_position"], {k: row[k] for k in items if row[k] is not None},
+                row["_parent_position"], row["_person_position"], names[row["_source_file"]],
+                row["_row_number"], json.loads(row["_blade_ids"]) if row["_blade_ids"] else {}))
+        return found
+
+
+def _stage(module: str) -> str:
+    return f"_stage_{sen2_table(module)}"
 
 
 def _by_file(records: list[Record]) -> dict[str, list[Record]]:
@@ -252,7 +403,7 @@ def _forget_earlier_loads(con, files: list[LandedFile]) -> None:
                             [f.sha256, f.source_file, old_sha])
 
 
-def _insert(con, module: str, records: list[Record], file: LandedFile, year: int,
+def _insert(con, target: str, module: str, records: list[Record], file: LandedFile, year: int,
             extract_date: dt.date, now: dt.datetime) -> None:
     """The records as one Arrow batch: items as text (trimmed, blank as NULL), then where
     each record sits and where it was read, with the file's lineage as constants."""
@@ -269,7 +420,7 @@ def _insert(con, module: str, records: list[Record], file: LandedFile, year: int
         "_blade_ids": pa.array([json.dumps(r.ids) if r.ids else None for r in records],
                                pa.string()),
     }
-    registry.insert_arrow(con, table(sen2_table(module)), pa.table(columns), {
+    registry.insert_arrow(con, target, pa.table(columns), {
         "_collection_year": year, "_extract_date": extract_date,
         "_source_file": file.source_file, "_sha256": file.sha256, "_loaded_at": now})
 
@@ -282,14 +433,17 @@ def _clean(values: pa.ChunkedArray) -> pa.ChunkedArray:
 
 # --- rejections: records with an error, and every record nested under them ------------------
 
-def rejected_records(result: Sen2Return, problems: list[Problem]
-                     ) -> tuple[dict[str, set[int]], list[tuple[Problem, str]]]:
-    """Positions rejected per module, and every problem (each with the file it belongs to,
-    naming its record in ``sheet``/``cell`` and carrying the record's raw items), the
-    cascade's own problems added."""
+def rejected_records(result: Sen2Return, problems: list[Problem], carried: dict | None = None
+                     ) -> tuple[dict[str, set[int]], list[tuple[Problem, str]], dict]:
+    """Positions rejected per module, every problem (each with the file it belongs to, naming
+    its record in ``sheet``/``cell`` and carrying the record's raw items) with the cascade's
+    own added, and each rejected record's cause: (module, position) -> (the first error, the
+    record it is on). ``carried``: causes already known (a header rejected in an earlier batch)."""
     index = _RecordIndex(result)
     rejected: dict[str, set[int]] = {m.key: set() for m in spec.MODULES}
-    causes: dict[tuple[str, int], tuple[Problem, Record]] = {}  # the first error, its record
+    causes: dict[tuple[str, int], tuple[Problem, Record]] = dict(carried or {})
+    for module, position in causes:
+        rejected[module].add(position)
     placed = []
     for problem in problems:
         record = index.find(problem)
@@ -310,7 +464,7 @@ def rejected_records(result: Sen2Return, problems: list[Problem]
             rejected[module.key].add(record.position)
             causes[(module.key, record.position)] = causes[cause]
             placed.append((_cascade_problem(record, *causes[cause]), record.source))
-    return rejected, placed
+    return rejected, placed, causes
 
 
 class _RecordIndex:
@@ -323,9 +477,11 @@ class _RecordIndex:
         self._by_row: dict[tuple[str, int], Record] | None = None  # built when first needed
 
     def at(self, module: str, position: int) -> Record | None:
-        """A module's records are numbered 1, 2, ... in their list's order (both readers)."""
+        """A module's records are numbered one after another in their list's order (both
+        readers; a batch of a streamed return holds a run of them)."""
         records = self.result.records[module]
-        record = records[position - 1] if 0 < position <= len(records) else None
+        index = position - records[0].position if records else -1
+        record = records[index] if 0 <= index < len(records) else None
         return record if record is not None and record.position == position else None
 
     def find(self, problem: Problem) -> Record | None:

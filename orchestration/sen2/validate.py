@@ -59,7 +59,7 @@ def validate(result: Sen2Return, con: duckdb.DuckDBPyConnection | None = None
         problems += _item_problems(records, module, year, reference, con)
         problems += _one_of_problems(records, module)
         problems += _orphans(records, module)
-    problems += _duplicate_people(result.records["person"])
+    problems += duplicate_people(result.records["person"])
     if reference is not None and str(reference.year) != header.values.get("year", "").strip():
         problems.append(_problem(header, "referencedate", header.values["referencedate"],
                                  "out_of_range", what("out_of_range", "in_year", year=year)))
@@ -189,7 +189,7 @@ def _one_of_problems(records: list[Record], module: str) -> list[Problem]:
     return found
 
 
-def _duplicate_people(people: list[Record]) -> list[Problem]:
+def duplicate_people(people: list[Record]) -> list[Problem]:
     """One person record per identifier: a later record with the same UPN or ULN as an
     earlier one is an error naming the earlier record's position (never the identifier)."""
     found = []
