@@ -229,6 +229,10 @@ def test_a_failed_check_shows_its_failing_rows_and_sql_but_never_rows_from_bronz
     assert lines[2] == "| level | level_key | academic_year | phase | designation | occurrences |"
     assert lines[4] == "| " + " | ".join(map(str, duplicated)) + " | 2 |"
     assert Path(unique.metadata["compiled_sql"].value).is_file()
+    build_folder = next(p for p in Path(unique.metadata["compiled_sql"].value).parents
+                        if p.name.startswith("send_dbt_models-"))
+    assert (build_folder / "dbt.log").is_file()
+    assert not (build_folder / "run_results.json").exists()  # a subset writes no artifacts
 
     from_bronze = evaluations[REQUEST_MATCHES_BRONZE]
     assert not from_bronze.passed

@@ -49,11 +49,13 @@ def dbt_definitions() -> dg.Definitions:
     ):
         # Fail before dbt starts when the pseudonym key is missing or not allowed here.
         key = resolve_key(folders.landing_dir())
-        with warehouse.connect() as con:
-            fingerprint = inputs_fingerprint(con, DBT_PROJECT.manifest_path, key)
-            unchanged = fingerprint == last_built_fingerprint(con)
         full_build = not context.is_subset
-        if unchanged and full_build and context.run.tags.get(FORCE_TAG) != "true":
+        fingerprint, unchanged = None, False  # only a full build is skipped or recorded
+        if full_build:
+            with warehouse.connect() as con:
+                fingerprint = inputs_fingerprint(con, DBT_PROJECT.manifest_path, key)
+                unchanged = fingerprint == last_built_fingerprint(con)
+        if unchanged and context.run.tags.get(FORCE_TAG) != "true":
             context.log.info(
                 "No bronze file, dbt code or key changed since the last successful build: "
                 f"dbt build skipped (tag {FORCE_TAG}=true to force it)."
@@ -67,7 +69,7 @@ def dbt_definitions() -> dg.Definitions:
         os.environ["SEND_LANDING_DIR"] = folders.landing
         target = new_invocation_folder(_target_dir(), warehouse.path, context.run_id)
         pruning = prune_in_background(_target_dir())
-        invocation = dbt.cli(["build", *(SUBSET_FLAGS if context.is_subset else ())],
+        invocation = dbt.cli(["build", *(() if full_build else SUBSET_FLAGS)],
                              context=context, target_path=target)
         try:
             yield from build_events_with_metadata(invocation, lambda: warehouse.connect(read_only=True))
