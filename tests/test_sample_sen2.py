@@ -5,6 +5,7 @@ every home. Built at the small scale from seed 7, as tests/conftest.py's small s
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import math
 from pathlib import Path
@@ -175,3 +176,26 @@ def test_synergy_sample_writes_the_lookup_and_no_returns(small_landing, landings
     # the same children, so the same rows; Synergy's second night adds a few new children
     assert all(synergy[key] == row for key, row in sen2.items())
     assert 0 < len(synergy) - len(sen2) <= 5
+
+
+def test_a_return_leaves_out_people_older_than_it_can_hold(children):
+    """A plan that ended at 25 in the calendar year before the census may belong to someone
+    over 26 on census day, older than a return can hold (validate.py): left out."""
+    from orchestration.sample_data.sen2_return import Collection, ReturnBuilder
+
+    census = CENSUS[2025]
+    child = next(c for c in children if c.rows.get("request.csv"))
+    builder = ReturnBuilder(Collection(2025), council_config.DEFAULT_LA_CODE)
+    plan = {"plan_id": 1, "person_id": child.person.person_id, "assessment_id": None,
+            "start_date": dt.date(2019, 5, 1), "cease_date": dt.date(2024, 7, 19), "cease_reason": "1"}
+    request = {"request_id": 1, "person_id": child.person.person_id,
+               "received_date": dt.date(2024, 3, 1), "request_source": "1", "rya": "Y",
+               "request_outcome": "N", "request_outcome_date": dt.date(2024, 4, 10)}
+    for born, expected in ((census.replace(year=census.year - 26), 1),
+                           (census.replace(year=census.year - 26) - dt.timedelta(days=1), 0)):
+        person = dataclasses.replace(child.person, date_of_birth=born)
+        record = type(child)(person, {"request.csv": [request], "named_plan.csv": [plan]})
+        before = len(builder.result.records["person"])
+        builder.add_child(record)
+        assert len(builder.result.records["person"]) - before == expected
+    assert [p for p in validate(builder.result) if p.severity == "error"] == []

@@ -17,7 +17,8 @@ Synergy visibility rules, synergy.VISIBILITY):
   transferred in) active on C hang under a request dated on the plan's start with no outcome
   and no assessment (their start date is therefore unknown, docs/SEN2.md); ``transferla`` names
   the LA a transferred plan came from;
-* module 1 each child with at least one request in the return.
+* module 1 each child with at least one request in the return, if 26 or younger on census
+  day (older people, whose plan ended in the calendar year, are absent: validate.py's window).
 
 Naming follows the collection year (spec.py): 2024 ``gendercurrent``, review dates in
 ``lastreview`` only and no SEN type ``DS`` (written ``OTH``); 2025 ``sex`` and
@@ -40,6 +41,7 @@ from orchestration.sample_data.scenario import EXTRACT_DATES, HISTORY_START, age
 from orchestration.sample_data.synergy import VISIBILITY
 from orchestration.sen2 import spec
 from orchestration.sen2.records import Record, Sen2Return
+from orchestration.sen2.validate import date_window
 from orchestration.sen2.writer import write_blade, write_xml
 
 LANDING_SEN2 = "sen2"
@@ -119,6 +121,8 @@ class ReturnBuilder:
 
     def add_child(self, record: PersonRecord) -> None:
         census = self.collection.census
+        if not self._may_hold(record.person):
+            return
         plans = record.rows.get("named_plan.csv", [])
         assessments = {a["request_id"]: a for a in record.rows.get("assessment.csv", [])}
         plan_of = {p["assessment_id"]: p for p in plans if p["assessment_id"] is not None}
@@ -138,6 +142,12 @@ class ReturnBuilder:
             self._carried_plan(record, person, plan)
 
     # -- scope ---------------------------------------------------------------------------
+    def _may_hold(self, person) -> bool:
+        """A return holds people up to 26 on census day (validate.py's date window): a plan that
+        ended at 25 in the calendar year can belong to someone older by census day."""
+        earliest, _ = date_window(spec.item("person", "personbirthdate", self.year), self.collection.census)
+        return person.date_of_birth >= earliest
+
     def _in_return(self, request: dict, assessment: dict | None, plan: dict | None) -> bool:
         c = self.collection
         received = request["received_date"]
