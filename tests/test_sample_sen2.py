@@ -199,3 +199,16 @@ def test_a_return_leaves_out_people_older_than_it_can_hold(children):
         builder.add_child(record)
         assert len(builder.result.records["person"]) - before == expected
     assert [p for p in validate(builder.result) if p.severity == "error"] == []
+
+
+def test_the_manifest_names_the_returns(landings, small_landing):
+    import json
+
+    def manifest(root):
+        return json.loads((root / "SAMPLE_DATA.json").read_text(encoding="utf-8"))
+
+    assert manifest(landings["sen2-blade"])["input_format"] == "sen2-blade"
+    assert manifest(landings["sen2-xml"])["scenario"]["sen2_returns"] == [
+        {"year": year, "census": CENSUS[year].isoformat(), "extract_date": EXTRACTS[year]}
+        for year in (2024, 2025)]
+    assert manifest(small_landing)["scenario"]["sen2_returns"] == []

@@ -31,6 +31,7 @@ from orchestration.sample_data.scenario import (
 from orchestration.sample_data.schools import build_register, write_gias
 from orchestration.sample_data.second_night import CHANGE_DAY, SecondNightChanges
 from orchestration.sample_data.sen2_return import FORMATS as SEN2_FORMATS, LANDING_SEN2, Sen2Returns
+from orchestration.sample_data.sen2_return import collections as sen2_collections
 from orchestration.sample_data.srps import build_srps, fill_gias_figures, register_path, write_register
 from orchestration.sample_data.synergy import COLUMNS, NightlyExtracts, record_rows
 
@@ -185,6 +186,9 @@ def _manifest(scenario, counts, log, second_night, returns_note, srps, input_for
             "history_start": HISTORY_START.isoformat(),
             "extract_dates": [d.isoformat() for d in EXTRACT_DATES],
             "extract_as_of": [as_of(d).isoformat() for d in EXTRACT_DATES],
+            "sen2_returns": [{"year": c.year, "census": c.census.isoformat(),
+                              "extract_date": c.extract_date.isoformat()} for c in sen2_collections()]
+            if input_format in SEN2_FORMATS else [],
             "gias_date": GIAS_DATE.isoformat(),
             "register_years": [contract.academic_year_label(y) for y in REGISTER_YEARS],
             "return_years": [contract.academic_year_label(y) for y in RETURN_YEARS],
