@@ -24,6 +24,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.writer.excel import ExcelWriter
 
+from orchestration import council
 from orchestration.contract import RETURN_DESTINATION_CODES, academic_year_start
 from orchestration.returns import layout
 from orchestration.returns.cells import set_cell_value, write_cell
@@ -266,7 +267,7 @@ def _timestamp(school_return: SchoolReturn) -> dt.datetime:
 def save_deterministic(wb: Workbook, path: Path, stamp: dt.datetime) -> None:
     """Save with fixed document and zip-entry timestamps (openpyxl stamps entries with now)."""
     wb.properties.created = wb.properties.modified = stamp
-    wb.properties.creator = wb.properties.lastModifiedBy = "Kent County Council"
+    wb.properties.creator = wb.properties.lastModifiedBy = council.current().full_name
     buffer = io.BytesIO()
     # ExcelWriter rather than wb.save(), which overwrites properties.modified with now.
     ExcelWriter(wb, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
