@@ -191,7 +191,7 @@ def test_plans(built):
         from silver.silver_plan""") == {
         (PLAN["1"], P1, False, D(2023, 6, 2), None, "MLD"),
         (PLAN["2a"], P2, False, D(2023, 7, 1), None, "SLD"),
-        (PLAN["2b"], P2, True, D(2024, 11, 20), None, "ASD"),  # earliest review date
+        (PLAN["2b"], P2, True, D(2024, 3, 1), None, "ASD"),  # no named plan: received date
         (PLAN["3"], P3, False, D(2023, 8, 2), None, "PMLD"),
         (PLAN["4"], P4, False, D(2023, 9, 2), None, "SEMH"),
     }

@@ -2,9 +2,9 @@
 -- request with a named plan (module 4a, under the request's assessment) or an active plan
 -- (module 5a), the two joined through their request. plan_id is the request's position and
 -- the key the pseudonym of the request's key. An active plan with no named plan in the return
--- (transferred in, or named before the return's year) has no assessment (transferred_in in
--- silver_plan) and an unknown start date: the earliest date the return shows it existing (its
--- review meeting or last review), else the return's census reference date.
+-- (transferred in, or named before the return's year) has no assessment, as a Synergy plan
+-- with no assessment (transferred_in in silver_plan), and its start date is unknown: the
+-- request's received date stands for it (a plan starts after its request, ~20 weeks later).
 with named as (
     select n.*, a._position as assessment_position, a._parent_position as request_position
     from {{ sen2_latest('named_plan') }} as n
@@ -21,8 +21,6 @@ plans as (
         coalesce(n._person_position, ap._person_position) as person_id,
         n.assessment_position,
         {{ parse_sen2_date('n.startdate') }} as named_start_date,
-        least({{ parse_sen2_date('ap.reviewmeeting') }}, {{ parse_sen2_date('ap.lastreview') }})
-            as first_review_date,
         {{ parse_sen2_date('n.ceasedate') }} as cease_date,
         n.ceasereason as cease_reason
     from named as n
@@ -35,12 +33,8 @@ select
     pl.person_id,
     r.person_key,
     pl.assessment_position as assessment_id,
-    coalesce(pl.named_start_date, pl.first_review_date, h.reference_date) as start_date,
+    coalesce(pl.named_start_date, r.received_date) as start_date,
     pl.cease_date,
     pl.cease_reason
 from plans as pl
 inner join {{ ref('stg_sen2__request') }} as r on pl.request_id = r.request_id
-cross join (
-    select reference_date from {{ ref('stg_sen2__extracts') }}
-    where extract_date = ({{ latest_sen2_extract() }})
-) as h
