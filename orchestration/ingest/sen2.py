@@ -21,11 +21,11 @@ into ``load_errors`` (module in ``sheet``, record position in ``cell``, item in
 (rule ``parent_rejected``, naming the record and the rule that rejected it).
 
 An XML return is streamed (``iter_xml``) and checked ``BATCH_PERSONS`` persons at a time, so
-memory holds one batch, not the return; a Blade set is one batch. Accepted records go as Arrow
-batches (one per module and file) into temporary tables, and into bronze only once the whole
-file has been read: a file found unreadable half-way is quarantined with bronze untouched (an
-earlier version stays current). One person per UPN or ULN is checked across batches at the
-end; a later person record given twice is then taken out with all of theirs.
+memory holds one batch, not the return; a Blade set is one batch. Accepted records are
+appended to bronze as Arrow batches (one per module and file), all in the folder's
+transaction: a file found unreadable half-way has its rows taken out again and is quarantined,
+and an earlier version stays current. One person per UPN or ULN is checked across batches at
+the end; a later person record given twice is then taken out with all of theirs.
 """
 
 from __future__ import annotations
@@ -281,10 +281,12 @@ def _load_return(con, folder: Folder, files: list[LandedFile], xml: bool,
 
 
 class _Staged:
-    """A return's accepted records, held per module in temporary tables until every batch has
-    been read: bronze changes only once the whole file is known to be readable. A person
-    given twice (one person per UPN or ULN) can only be known at the end: the later person
-    record and every record of theirs are taken out of the staged rows then."""
+    """A return's accepted records, appended to bronze batch by batch (DuckDB writes a large
+    insert's row groups to the database file as it goes, so memory stays at one batch). Until
+    the whole file has been read nothing else changes: a file found unreadable half-way has
+    its rows taken out again and earlier versions stay current. A person given twice (one
+    person per UPN or ULN) can only be known at the end: the later person record and every
+    record of theirs are taken out then."""
 
     def __init__(self, con, files: list[LandedFile], extract_date: dt.date, now: dt.datetime):
         self.con, self.files, self.extract_date, self.now = con, files, extract_date, now
@@ -293,9 +295,11 @@ class _Staged:
         self.problems: list[tuple[Problem, str]] = []  # each with its file name
         self.persons: list[Record] = []  # person records with their identifiers only
         self.header_cause: dict = {}  # the header's rejection, carried to later batches
-        for module in spec.MODULES:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {_stage(module.key)} AS"
-                        f" SELECT * FROM {table(sen2_table(module.key))} LIMIT 0")
+        self.versions = [f"{f.source_file}|{f.sha256}" for f in files]
+        self.drop()  # rows these very versions loaded before (a folder loaded again)
+
+    def _rows_of_these_versions(self) -> str:
+        return "concat(_source_file, '|', _sha256) IN ?"
 
     def add(self, batch: Sen2Return, first: bool) -> None:
         problems = [p for p in validate(batch) if p.rule != "duplicate_person"
@@ -310,63 +314,64 @@ class _Staged:
             for name, records in _by_file(batch.records[module.key]).items():
                 kept = [r for r in records if r.position not in rejected[module.key]]
                 self.landed[name] += len(records)
-                _insert(self.con, _stage(module.key), module.key, kept, self.by_name[name],
-                        batch.year, self.extract_date, self.now)
+                _insert(self.con, table(sen2_table(module.key)), module.key, kept,
+                        self.by_name[name], batch.year, self.extract_date, self.now)
         self.persons += [Record("person", r.position, {k: r.values.get(k)
                                                        for k in spec.PERSON_IDENTIFIERS},
                                 r.parent, r.person, r.source, r.row)
                          for r in batch.records["person"]]
 
     def finish(self) -> dict[str, int]:
-        """Reject persons given twice, then move the staged rows into bronze (replacing what
-        earlier versions of these files loaded); rows loaded per file."""
+        """Reject persons given twice, then supersede earlier versions of these files; rows
+        loaded per file."""
         duplicates = duplicate_people(self.persons)
         if duplicates:
             self._reject_persons(duplicates)
         self.persons = []
-        _forget_earlier_loads(self.con, self.files)
+        _supersede_earlier_versions(self.con, self.files)
         loaded: dict[str, int] = defaultdict(int)
         for module in spec.MODULES:
             for source_file, n in self.con.execute(
-                    f"SELECT _source_file, count(*) FROM {_stage(module.key)} GROUP BY ALL"
-            ).fetchall():
+                    f"SELECT _source_file, count(*) FROM {table(sen2_table(module.key))}"
+                    f" WHERE {self._rows_of_these_versions()} GROUP BY ALL",
+                    [self.versions]).fetchall():
                 loaded[source_file] += n
-            self.con.execute(f"INSERT INTO {table(sen2_table(module.key))}"
-                             f" SELECT * FROM {_stage(module.key)}")
-        self.drop()
         return loaded
 
     def drop(self) -> None:
-        for module in spec.MODULES:
-            self.con.execute(f"DROP TABLE IF EXISTS {_stage(module.key)}")
+        """Take out every row of these file versions."""
+        for name in TABLES:
+            self.con.execute(f"DELETE FROM {table(name)} WHERE {self._rows_of_these_versions()}",
+                             [self.versions])
 
     def _reject_persons(self, duplicates: list[Problem]) -> None:
-        """Each later person record given twice, and every staged record of theirs."""
+        """Each later person record given twice, and every loaded record of theirs."""
         by_position = {int(p.cell): p for p in duplicates}
         people = {r.position: r for r in self.persons if r.position in by_position}
         positions = list(by_position)
-        staged = {module.key: self._staged_records(module.key, positions)
+        loaded = {module.key: self._loaded_records(module.key, positions)
                   for module in spec.MODULES[1:]}
         for position, problem in by_position.items():
-            person = next((r for r in staged["person"] if r.position == position),
+            person = next((r for r in loaded["person"] if r.position == position),
                           people[position])
             self.problems.append((_at_record(problem, person), person.source))
         for module in spec.MODULES[2:]:
-            for record in staged[module.key]:
+            for record in loaded[module.key]:
                 cause = by_position[record.person]
                 self.problems.append((_cascade_problem(record, cause, people[record.person]),
                                       record.source))
         for module in spec.MODULES[1:]:
-            self.con.execute(f"DELETE FROM {_stage(module.key)} WHERE _person_position IN ?",
-                             [positions])
+            self.con.execute(f"DELETE FROM {table(sen2_table(module.key))}"
+                             f" WHERE {self._rows_of_these_versions()}"
+                             " AND _person_position IN ?", [self.versions, positions])
 
-    def _staged_records(self, module: str, persons: list[int]) -> list[Record]:
-        """The staged records of these persons, as records again (for their messages)."""
+    def _loaded_records(self, module: str, persons: list[int]) -> list[Record]:
+        """The loaded records of these persons, as records again (for their messages)."""
         items = sen2_item_columns(module)
         names = {f.source_file: f.path.name for f in self.files}
         rows = self.con.execute(
-            f"SELECT * FROM {_stage(module)} WHERE _person_position IN ? ORDER BY _position",
-            [persons]).fetchall()
+            f"SELECT * FROM {table(sen2_table(module))} WHERE {self._rows_of_these_versions()}"
+            " AND _person_position IN ? ORDER BY _position", [self.versions, persons]).fetchall()
         columns = [d[0] for d in self.con.description] if rows else []
         found = []
         for row in (dict(zip(columns, values)) for values in rows):
@@ -377,10 +382,6 @@ class _Staged:
         return found
 
 
-def _stage(module: str) -> str:
-    return f"_stage_{sen2_table(module)}"
-
-
 def _by_file(records: list[Record]) -> dict[str, list[Record]]:
     grouped: dict[str, list[Record]] = defaultdict(list)
     for record in records:
@@ -388,13 +389,9 @@ def _by_file(records: list[Record]) -> dict[str, list[Record]]:
     return grouped
 
 
-def _forget_earlier_loads(con, files: list[LandedFile]) -> None:
-    """Before a folder loads again: rows of the versions read again go (they are inserted
-    anew), and other versions of the same paths are superseded by these."""
+def _supersede_earlier_versions(con, files: list[LandedFile]) -> None:
+    """Other versions of the same paths are superseded by these (a folder landed again)."""
     for f in files:
-        for name in TABLES:
-            con.execute(f"DELETE FROM {table(name)} WHERE _source_file = ? AND _sha256 = ?",
-                        [f.source_file, f.sha256])
         for old_sha in registry.earlier_versions(con, f.source_file, f.sha256):
             registry.mark_superseded(con, f.source_file, old_sha, f.sha256)
             for name in TABLES:
