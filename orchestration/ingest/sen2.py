@@ -168,9 +168,9 @@ def _duplicate_of_loaded(con, files: list[LandedFile]) -> list[FileOutcome] | No
                for f in files]
     if not all(earlier):
         return None
-    return [registry.FileOutcome(SOURCE, f, registry.DUPLICATE,
-                                 reason=f"same bytes as {other} (registered as {status});"
-                                        " not loaded again")
+    return [FileOutcome(SOURCE, f, registry.DUPLICATE,
+                        reason=f"same bytes as {other} (registered as {status}); not loaded"
+                               " again")
             for f, (other, status) in zip(files, earlier)]
 
 
@@ -182,7 +182,7 @@ def _quarantined(file: LandedFile, rule: str, reason: str) -> FileOutcome:
 def _quarantine_all(files: list[LandedFile], error: Sen2FileError) -> list[FileOutcome]:
     reason = error.reason
     if len(files) > 1 and error.rule not in ("ambiguous_return", "bad_folder_name"):
-        reason = f"{reason}; the whole Blade set was quarantined (a set missing a file is not a return)"
+        reason = f"{reason}; the whole Blade set was quarantined (a return needs all its files)"
     return [_quarantined(f, error.rule, reason) for f in files]
 
 
@@ -280,6 +280,9 @@ def _load_return(con, folder: Folder, files: list[LandedFile], xml: bool,
             for f in files]
 
 
+_THESE_VERSIONS = "concat(_source_file, '|', _sha256) IN ?"  # a list of "<file>|<sha256>"
+
+
 class _Staged:
     """A return's accepted records, appended to bronze batch by batch (DuckDB writes a large
     insert's row groups to the database file as it goes, so memory stays at one batch). Until
@@ -297,9 +300,6 @@ class _Staged:
         self.header_cause: dict = {}  # the header's rejection, carried to later batches
         self.versions = [f"{f.source_file}|{f.sha256}" for f in files]
         self.drop()  # rows these very versions loaded before (a folder loaded again)
-
-    def _rows_of_these_versions(self) -> str:
-        return "concat(_source_file, '|', _sha256) IN ?"
 
     def add(self, batch: Sen2Return, first: bool) -> None:
         problems = [p for p in validate(batch) if p.rule != "duplicate_person"
@@ -333,7 +333,7 @@ class _Staged:
         for module in spec.MODULES:
             for source_file, n in self.con.execute(
                     f"SELECT _source_file, count(*) FROM {table(sen2_table(module.key))}"
-                    f" WHERE {self._rows_of_these_versions()} GROUP BY ALL",
+                    f" WHERE {_THESE_VERSIONS} GROUP BY ALL",
                     [self.versions]).fetchall():
                 loaded[source_file] += n
         return loaded
@@ -341,7 +341,7 @@ class _Staged:
     def drop(self) -> None:
         """Take out every row of these file versions."""
         for name in TABLES:
-            self.con.execute(f"DELETE FROM {table(name)} WHERE {self._rows_of_these_versions()}",
+            self.con.execute(f"DELETE FROM {table(name)} WHERE {_THESE_VERSIONS}",
                              [self.versions])
 
     def _reject_persons(self, duplicates: list[Problem]) -> None:
@@ -362,7 +362,7 @@ class _Staged:
                                       record.source))
         for module in spec.MODULES[1:]:
             self.con.execute(f"DELETE FROM {table(sen2_table(module.key))}"
-                             f" WHERE {self._rows_of_these_versions()}"
+                             f" WHERE {_THESE_VERSIONS}"
                              " AND _person_position IN ?", [self.versions, positions])
 
     def _loaded_records(self, module: str, persons: list[int]) -> list[Record]:
@@ -370,7 +370,7 @@ class _Staged:
         items = sen2_item_columns(module)
         names = {f.source_file: f.path.name for f in self.files}
         rows = self.con.execute(
-            f"SELECT * FROM {table(sen2_table(module))} WHERE {self._rows_of_these_versions()}"
+            f"SELECT * FROM {table(sen2_table(module))} WHERE {_THESE_VERSIONS}"
             " AND _person_position IN ? ORDER BY _position", [self.versions, persons]).fetchall()
         columns = [d[0] for d in self.con.description] if rows else []
         found = []
