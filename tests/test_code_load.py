@@ -16,6 +16,9 @@ DEFERRED = (
     "orchestration.disclosure.release",  # the disclosure release and its audit
     "scipy",
     "highspy",
+    "pandas",  # ingestion, GX, the report
+    "pyarrow",  # ingestion, the release, the publication
+    "openpyxl",  # schools' returns and feedback workbooks
 )
 
 PROBE = """

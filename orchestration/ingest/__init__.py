@@ -9,37 +9,29 @@ area can be rebuilt with :func:`restore_landing` (copies each registered file ve
 to its landing path) and the bronze tables rebuilt by ingesting into an empty database.
 """
 
-from orchestration.ingest.dfe import ingest_dfe
-from orchestration.ingest.gias import ingest_gias
-from orchestration.ingest.postcodes import ingest_postcodes
-from orchestration.ingest.replay import restore_landing
-from orchestration.ingest.runner import IngestFailed, IngestSummary
-from orchestration.ingest.schema import ensure_bronze_schema
-from orchestration.ingest.school_returns import ingest_school_returns
-from orchestration.ingest.srp_register import ingest_srp_register
-from orchestration.ingest.synergy import ingest_synergy
+import importlib
 
-__all__ = [
-    "IngestFailed",
-    "IngestSummary",
-    "ensure_bronze_schema",
-    "ingest_dfe",
-    "ingest_gias",
-    "ingest_postcodes",
-    "ingest_school_returns",
-    "ingest_sen2",
-    "ingest_srp_register",
-    "ingest_synergy",
-    "restore_landing",
-]
+# Each name is imported from its module on first use: the package's modules need pandas,
+# pyarrow and openpyxl, and importing one light submodule (the bronze table names, read by the
+# landing sensor and the asset definitions on every code load) must not load them all. It also
+# breaks the cycle ingest/sen2.py -> orchestration.sen2.validate -> ingest/validate.py.
+_HOMES = {
+    "IngestFailed": "runner",
+    "IngestSummary": "runner",
+    "ensure_bronze_schema": "schema",
+    "ingest_dfe": "dfe",
+    "ingest_gias": "gias",
+    "ingest_postcodes": "postcodes",
+    "ingest_school_returns": "school_returns",
+    "ingest_sen2": "sen2",
+    "ingest_srp_register": "srp_register",
+    "ingest_synergy": "synergy",
+    "restore_landing": "replay",
+}
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str):
-    """``ingest_sen2`` on first use: ingest/sen2.py imports orchestration.sen2.validate, which
-    imports this package (ingest/validate.py), so importing it here would be circular."""
-    if name == "ingest_sen2":
-        from orchestration.ingest.sen2 import ingest_sen2
-
-        return ingest_sen2
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-

@@ -15,12 +15,11 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.jobs import OUTBOX_GROUP
-from orchestration.outbox.feedback import STATUSES, build_feedback, write_feedback_files
-from orchestration.outbox.templates import (
-    coming_academic_year, template_returns, write_template_files,
-)
 from orchestration.outbox.writer import WriteOutcome
 from orchestration.pseudonymise import resolve_key
+
+# The workbook code (openpyxl) is imported by the assets that write workbooks, not on every
+# code load (run workers of other assets, the UI, sensors).
 from orchestration.resources import FoldersResource, WarehouseResource
 
 OUTBOX = OUTBOX_GROUP
@@ -72,6 +71,10 @@ def _write_report(context: dg.AssetExecutionContext, outcome: WriteOutcome,
 def return_templates(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, folders: FoldersResource
 ) -> dg.MaterializeResult:
+    from orchestration.outbox.templates import (
+        coming_academic_year, template_returns, write_template_files,
+    )
+
     with warehouse.connect(read_only=True) as con:
         academic_year = coming_academic_year(con)
         returns = (template_returns(con, academic_year, resolve_key(folders.landing_dir()))
@@ -110,6 +113,8 @@ def return_templates(
 def return_feedback(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, folders: FoldersResource
 ) -> dg.MaterializeResult:
+    from orchestration.outbox.feedback import STATUSES, build_feedback, write_feedback_files
+
     with warehouse.connect(read_only=True) as con:
         feedback = build_feedback(con, resolve_key(folders.landing_dir()))
     outcome = write_feedback_files(feedback, Path(folders.outbox))

@@ -4,17 +4,19 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.dbt_manifest import table_model_names
 from orchestration.dbt_project import DBT_PROJECT
 from orchestration.defs.disclosure.assets import RELEASE
-from orchestration.publish import gold_model_names, publish
-from orchestration.publish.definitions import DICTIONARY_MD
 from orchestration.resources import FoldersResource, WarehouseResource
+
+# The publisher (pyarrow) is imported by the asset, not on every code load.
 
 
 @dg.asset(
     key=dg.AssetKey(["publish", "published_gold"]),
     group_name="publish",
-    deps=[dg.AssetKey(["gold", name]) for name in gold_model_names(DBT_PROJECT.manifest_path)] + [RELEASE],
+    deps=[dg.AssetKey(["gold", name]) for name in table_model_names(DBT_PROJECT.manifest_path, "gold")]
+    + [RELEASE],
     kinds={"duckdb", "parquet"},
     description="Gold (and disclosure-controlled `external` copies) as a new read-only DuckDB "
     "file and Parquet files under the published folder; readers switch to it atomically "
@@ -26,6 +28,9 @@ from orchestration.resources import FoldersResource, WarehouseResource
 def published_gold(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, folders: FoldersResource
 ) -> dg.MaterializeResult:
+    from orchestration.publish import publish
+    from orchestration.publish.definitions import DICTIONARY_MD
+
     result = publish(Path(warehouse.path), Path(folders.published), run_id=context.run_id,
                      dbt_manifest=DBT_PROJECT.manifest_path)
     context.log.info(
