@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -78,7 +79,7 @@ def iter_xml(path: str | Path, limits: Limits = LIMITS,
     _check_prefix(path, limits)
     reader = _Reader(path.name, limits, problems if problems is not None else [])
     etree.clear_error_log()  # libxml2's log is per thread: keep only this file's errors
-    context = etree.iterparse(str(path), events=("start", "end"), **SAFE_PARSER)
+    context = etree.iterparse(str(path), events=("start", "end"), tag=_STRUCTURE, **SAFE_PARSER)
     try:
         yield from reader.records(context)
     except etree.XMLSyntaxError as exc:
@@ -138,57 +139,114 @@ def _syntax_error(name: str, exc: etree.XMLSyntaxError) -> Sen2FileError:
 
 
 class _Reader:
-    """Turns iterparse events into records; one instance per file."""
+    """Turns iterparse events into records; one instance per file.
+
+    libxml2 reports only the structural elements (``_STRUCTURE``: the root, the header, the
+    persons and each person): where each stands is checked when it starts, anything else
+    beside them when the next one starts or its parent ends, and a person's or the header's
+    subtree is read in one walk over its children when it ends. Every element of the file is
+    either inside a header or person walked whole or is one of those checked, so nothing is
+    skipped unread."""
 
     def __init__(self, name: str, limits: Limits, problems: list[Problem]):
         self.name = name
         self.limits = limits
         self.problems = problems
         self.counts = {m.key: 0 for m in spec.MODULES}
+        self.root = None
+        self.person = None  # the person element being read
 
     def records(self, context) -> Iterator[Record]:
-        depth = 0
-        header, person = spec.MODULE["header"].xml, spec.MODULE["person"].xml
         for event, element in context:
+            if self.root is None:
+                self._check_root(element.getroottree().getroot())
+            tag = element.tag
             if event == "start":
-                depth += 1
-                if depth == 1:
-                    self._check_root(element)
-                elif depth <= 3:
-                    self._check_place(element, depth)
-                elif depth > self.limits.max_depth:
-                    raise Sen2FileError("too_deep", f"{self.name}: element {element.tag} on"
-                                                    f" line {element.sourceline} is nested"
-                                                    f" {depth} deep, over the limit of "
-                                                    f"{self.limits.max_depth}")
-                continue
-            depth -= 1
-            if depth == 1 and element.tag == header:
+                self._check_place(element, tag)
+            elif not self._in_place(element, tag):
+                continue  # an item of a header or person (read by its walk)
+            elif tag == _PERSON:
+                self.person = element
+                person: list[Record] = []
+                self._walk(element, "person", 1, None, 3, person)
+                _release(element)
+                yield from person
+            elif tag == _HEADER:
                 yield self._header(element)
                 _release(element)
-            elif depth == 2 and element.tag == person:
-                yield from self._walk(element, "person", 1, None)
-                _release(element)
+            else:  # Persons or the root: everything in it was one of the elements expected
+                self._check_children(element)
+        if self.root is None and context.root is not None:  # no structural element at all
+            self._check_root(context.root)
+            self._check_children(context.root)
 
-    def _check_place(self, element, depth: int) -> None:
+    def _check_place(self, element, tag: str) -> None:
         """Only the header and the persons under the root, only persons in ``Persons``, one
         header: anything else would be skipped unread, so the file is refused instead."""
-        parent = element.getparent().tag
-        if depth == 2:
-            allowed = (spec.MODULE["header"].xml, spec.PERSONS)
-        elif parent == spec.PERSONS:
-            allowed = (spec.MODULE["person"].xml,)
-        else:
-            return  # inside the header
-        if element.tag not in allowed:
-            raise Sen2FileError("unexpected_element", f"{self.name}: element {element.tag} on "
-                                                      f"line {element.sourceline} in {parent};"
+        parent = element.getparent()
+        if parent is None:
+            return  # the root
+        if not self._in_place(element, tag):
+            if self._in_record(element):
+                return  # an item of a header or person, named as an element of the structure
+            self._check_ancestors(element)
+        if tag == _HEADER and self.counts["header"]:
+            raise Sen2FileError("unexpected_element", f"{self.name}: a second "
+                                                      f"{tag} on line "
+                                                      f"{element.sourceline}; a return has one")
+        previous = element.getprevious()
+        if previous is not None:
+            self._check_child(parent, previous)
+
+    def _in_place(self, element, tag: str) -> bool:
+        """Whether a structural element stands where the return has it."""
+        parent = element.getparent()
+        if parent is None:
+            return True
+        if parent is self.root:
+            return tag in _PLACES[spec.ROOT]
+        return tag == _PERSON and parent.tag == spec.PERSONS and parent.getparent() is self.root
+
+    def _in_record(self, element) -> bool:
+        """Whether the element is inside the header or a person (so read as one of its
+        items, whatever its name)."""
+        ancestor = element.getparent()
+        while ancestor is not None:
+            if ancestor.tag in (_HEADER, _PERSON) and self._in_place(ancestor, ancestor.tag):
+                return True
+            ancestor = ancestor.getparent()
+        return False
+
+    def _check_ancestors(self, element) -> None:
+        """The first element on the way from the root to ``element`` that stands where a SEN2
+        return has none (the element itself when it is nested deeper than its place)."""
+        path = [element]
+        while (parent := path[-1].getparent()) is not None:
+            path.append(parent)
+        for depth, (parent, child) in enumerate(zip(path[:0:-1], path[-2::-1]), start=2):
+            if depth > 3 or child.tag not in _PLACES.get(parent.tag, ()):
+                self._refuse_place(parent, child)
+        raise AssertionError("an element out of place was not found")  # cannot happen
+
+    def _check_children(self, parent) -> None:
+        for child in parent:
+            self._check_child(parent, child)
+
+    def _check_child(self, parent, child) -> None:
+        if child.tag not in _PLACES.get(parent.tag, ()):
+            self._refuse_place(parent, child)
+
+    def _refuse_place(self, parent, child) -> None:
+        allowed = _PLACES.get(parent.tag, ())
+        tag = child.tag if isinstance(child.tag, str) else "(not an element)"
+        if parent.tag == spec.PERSONS or parent is self.root:
+            raise Sen2FileError("unexpected_element", f"{self.name}: element {tag} on "
+                                                      f"line {child.sourceline} in {parent.tag};"
                                                       f" a SEN2 return has only "
                                                       f"{' and '.join(allowed)} there")
-        if element.tag == spec.MODULE["header"].xml and self.counts["header"]:
-            raise Sen2FileError("unexpected_element", f"{self.name}: a second "
-                                                      f"{element.tag} on line "
-                                                      f"{element.sourceline}; a return has one")
+        raise Sen2FileError("unexpected_element", f"{self.name}: element {tag} on line "
+                                                  f"{child.sourceline} in {parent.tag}; a SEN2"
+                                                  " return has none there")
 
     def _check_root(self, root) -> None:
         if root.getroottree().docinfo.doctype:
@@ -197,14 +255,35 @@ class _Reader:
             raise Sen2FileError("wrong_root", f"{self.name}: the root element is "
                                               f"{root.tag}; a SEN2 return's is "
                                               f"{spec.ROOT} (with no namespace)")
+        self.root = root
+
+    def _too_deep(self, element, depth: int) -> Sen2FileError:
+        return Sen2FileError("too_deep", f"{self.name}: element {element.tag} on line "
+                                         f"{element.sourceline} is nested {depth} deep, over"
+                                         f" the limit of {self.limits.max_depth}")
+
+    def _refuse_too_deep(self) -> None:
+        """Refuse the person being read when an element in it is nested deeper than the
+        limit (the first one in document order is named)."""
+        limit = self.limits.max_depth
+        pending = [(self.person, 3)]
+        while pending:
+            element, depth = pending.pop()
+            if depth > limit:
+                raise self._too_deep(element, depth)
+            pending.extend((child, depth + 1) for child in reversed(element)
+                           if isinstance(child.tag, str))
 
     def _count(self, module: str, element) -> int:
         self.counts[module] += 1
         if self.counts[module] > self.limits.max_records:
-            raise Sen2FileError("too_many_records", f"{self.name}: over "
-                                                    f"{self.limits.max_records:,} {module} records"
-                                                    f" (line {element.sourceline})")
+            raise self._too_many(module, element)
         return self.counts[module]
+
+    def _too_many(self, module: str, element) -> Sen2FileError:
+        return Sen2FileError("too_many_records", f"{self.name}: over "
+                                                 f"{self.limits.max_records:,} {module} records"
+                                                 f" (line {element.sourceline})")
 
     def _text(self, element) -> str | None:
         text = element.text
@@ -219,43 +298,62 @@ class _Reader:
     def _header(self, element) -> Record:
         position = self._count("header", element)
         values: dict[str, str | None] = {}
-        for leaf in element.iter():
-            if leaf is not element and len(leaf) == 0 and isinstance(leaf.tag, str):
-                self._put(values, leaf, "header", position)
+        self._header_items(element, values, position, 2)
         return Record("header", position, values, None, None, self.name, element.sourceline)
 
-    def _walk(self, element, module: str, parent: int | None,
-              person: int | None) -> Iterator[Record]:
-        """The record of ``element`` then, depth first, those nested in it. (The leaf loop is
-        inlined: it runs once per item of the file.)"""
-        position = self._count(module, element)
+    def _header_items(self, element, values: dict, position: int, depth: int) -> None:
+        """The header's leaf items at any depth (CollectionDetails and Source flattened)."""
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue
+            if depth + 1 > self.limits.max_depth:
+                raise self._too_deep(child, depth + 1)
+            if len(child):
+                self._header_items(child, values, position, depth + 1)
+            else:
+                self._put(values, child, "header", position)
+
+    def _walk(self, element, module: str, parent: int | None, person: int | None,
+              depth: int, out: list[Record]) -> None:
+        """The record of ``element`` (nested ``depth`` deep) then, depth first, those nested
+        in it, onto ``out``. The leaf loop is inlined: it runs once per item of the file."""
+        counts = self.counts
+        counts[module] = position = counts[module] + 1
+        if position > self.limits.max_records:
+            raise self._too_many(module, element)
+        if depth >= self.limits.max_depth and len(element):
+            self._refuse_too_deep()
         person = position if module == "person" else person
         values: dict[str, str | None] = {}
-        record = Record(module, position, values, parent, person, self.name, element.sourceline)
+        out.append(Record(module, position, values, parent, person, self.name,
+                          element.sourceline))
         nested = []
         children = _CHILD_TAGS[module]
         longest = self.limits.max_item_chars
+        names = _ITEM_NAMES
         for child in element:
             tag = child.tag
-            if tag in children:
-                nested.append((child, children[tag]))
-            elif not isinstance(tag, str):
-                continue  # an entity reference left unexpanded (cannot happen without a DTD)
-            elif len(child):
+            name = names.get(tag)
+            if name is None:
+                if tag in children:
+                    nested.append((child, children[tag]))
+                    continue
+                if not isinstance(tag, str):
+                    continue  # an entity reference left unexpanded (cannot happen without a DTD)
+                name = tag.lower()
+            if len(child):
+                self._refuse_too_deep()
                 raise Sen2FileError("unexpected_element", f"{self.name}: element "
                                                           f"{tag} on line "
                                                           f"{child.sourceline} (in {module}) "
                                                           "holds elements; a SEN2 item holds text")
+            text = child.text
+            if name in values or (text is not None and len(text) > longest):
+                self._put(values, child, module, position)
             else:
-                name = _LOWER.get(tag) or _LOWER.setdefault(tag, tag.lower())
-                text = child.text
-                if name in values or (text is not None and len(text) > longest):
-                    self._put(values, child, module, position)
-                else:
-                    values[name] = text
-        yield record
+                values[name] = text
         for child, key in nested:
-            yield from self._walk(child, key, position, person)
+            self._walk(child, key, position, person, depth + 1, out)
 
     def _put(self, values: dict, leaf, module: str, position: int) -> None:
         name = leaf.tag.lower()
@@ -271,8 +369,15 @@ class _Reader:
             leaf.sourceline, name, None, ERROR))
 
 
+_HEADER, _PERSON = spec.MODULE["header"].xml, spec.MODULE["person"].xml
+_STRUCTURE = (spec.ROOT, _HEADER, spec.PERSONS, _PERSON)  # the elements libxml2 reports
+_PLACES = {spec.ROOT: (_HEADER, spec.PERSONS), spec.PERSONS: (_PERSON,)}
 _CHILD_TAGS = {m.key: {spec.MODULE[c].xml: c for c in spec.CHILDREN[m.key]} for m in spec.MODULES}
-_LOWER: dict[str, str] = {}  # element name -> item name
+# element name -> item name, for every item the specification knows (an element of a module's
+# record element is a nested record when it is no item's element: no item shares a module's
+# element name)
+_ITEM_NAMES = {i.xml: sys.intern(i.name) for i in spec.ITEMS}
+assert not set(_ITEM_NAMES) & {m.xml for m in spec.MODULES}
 
 
 def _release(element) -> None:
