@@ -9,17 +9,20 @@ are written straight into bronze. No Synergy extract: silver reads SEN2.
 2025 return (orchestration/sen2/example.py, 4 persons, then changed as below; reference date
 16 January 2025; every named plan issued 120 days after its request was received)
 
-| person | identifier      | postcode  | centroid (m)     | district      | plan start | placement (RP)     | distance |
-| 1      | UPN ...0001     | ct1 1aa   | 603000, 144000   | Ashford       | 2023-06-02 | 118001 (RP)        | 5 km     |
-| 2      | UPN ...0002     | ME141XX   | 575000, 143000   | Maidstone     | 2023-07-01 | 118002             | 12 km    |
-| 2      | second request: active plan only, transferred in from 845, reviews 2024-11-20 / 2024-12-01 | 118001 (RP) | 25.179 km |
-| 3      | UPN unknown UN2 | TN1 1ZZ   | terminated       | Unknown       | 2023-08-02 | 118003 (RP)        | unknown  |
-| 4      | ULN 1234567890  | BN1 1AA   | 640000, 152000   | Out of county | 2023-09-02 | 118004 (RP)        | 13 km    |
+| person | identifier  | postcode | centroid (m)   | district      | plan start | placement   | km     |
+| 1      | UPN ...0001 | ct1 1aa  | 603000, 144000 | Ashford       | 2023-06-02 | 118001 RP   | 5      |
+| 1      | same plan: rank 2, 2023-09-04 to 2024-07-20                   | 118003 RP   | 27.295 |
+| 2      | UPN ...0002 | ME141XX  | 575000, 143000 | Maidstone     | 2023-07-01 | 118002      | 12     |
+| 2      | 2nd request 2024-03-01: active plan only, transferred from 845 | 118001 RP   | 25.179 |
+| 3      | UPN unknown | TN1 1ZZ  | terminated     | Unknown       | 2023-08-02 | 118003 RP   | -      |
+| 4      | ULN         | BN1 1AA  | 640000, 152000 | Out of county | 2023-09-02 | 118004 RP   | 13     |
 
 Schools: 118001 Ashford (600000, 140000), 118002 Maidstone (575000, 155000), 118003 Dover
-(630000, 140000), 118004 in LA 845 (635000, 140000). SRP register 2024/25: 118001 ASD only;
-118003 ASD and SLCN (ambiguous: 'unknown', the warning); 118004 not listed (no designation).
-25.179 = sqrt(25000^2 + 3000^2) / 1000 rounded to 3 decimals.
+(630000, 140000), 118004 in LA 846 (635000, 140000). SRP register 2024/25: 118001 ASD only;
+118003 ASD and SLCN (ambiguous: 'unknown', the warning); 118004 not listed (no designation);
+2023/24: 118003 SLCN only (person 1's placement there left in 2023/24: SLCN). Distances
+rounded to 3 decimals: 25.179 = sqrt(25000^2 + 3000^2) / 1000, 27.295 = sqrt(27000^2 + 4000^2)
+/ 1000.
 """
 
 from __future__ import annotations
@@ -62,7 +65,8 @@ SCHOOLS = [("118001", "Ashford Primary", "Community school", "Ashford", 600000, 
            ("118003", "Dover Special", "Community special school", "Dover", 630000, 140000, "886"),
            ("118004", "Hove Primary", "Community school", "Brighton and Hove", 635000, 140000,
             "846")]
-REGISTER = [("SRP-A", "118001", "ASD"), ("SRP-D", "118003", "ASD"), ("SRP-D", "118003", "SLCN")]
+REGISTER = [("SRP-A", "118001", "ASD", "2024/25"), ("SRP-D", "118003", "ASD", "2024/25"),
+            ("SRP-D", "118003", "SLCN", "2024/25"), ("SRP-D", "118003", "SLCN", "2023/24")]
 
 D = dt.date
 
@@ -80,6 +84,10 @@ def return_2025():
     persons[2].values |= {"postcode": "TN1 1ZZ", "upn": None, "upnunknown": "UN2"}
     persons[3].values |= {"postcode": "BN1 1AA", "upn": None, "uniquelearnernumber": "1234567890"}
     result.records["placement_detail"][3].values["resourcedprovisionindicator"] = "1"
+    _append(result, "placement_detail", {  # person 1's second placement, left last year
+        "urn": "118003", "placementrank": "2", "entrydate": "2023-09-04",
+        "leavingdate": "2024-07-20", "senunitindicator": "0",
+        "resourcedprovisionindicator": "1"}, 1, 1)
     # person 2's second request: an active plan only (transferred in), its placement and need
     request = _append(result, "requests", {"receiveddate": "2024-03-01", "rya": "0"}, 2, 2)
     active = _append(result, "active_plans", {
@@ -140,8 +148,8 @@ def built(tmp_path_factory) -> Path:
             "district_administrative_name", "easting", "northing", "la_code", "_file_date"],
             [s + ("2025-01-01",) for s in SCHOOLS])
         srp_scenario._insert(con, "srp_register", [
-            "srp_id", "urn", "designation", "phase", "commissioned_places", "academic_year"],
-            [r + ("Primary", 8, "2024/25") for r in REGISTER])
+            "srp_id", "urn", "designation", "academic_year", "phase", "commissioned_places"],
+            [r + ("Primary", 8) for r in REGISTER])
 
     srp_scenario.dbt_build(root, write, SILVER)
     return root
@@ -168,6 +176,7 @@ RECEIVED = {"1": (P1, "2023-02-02"), "2a": (P2, "2023-03-03"), "2b": (P2, "2024-
 REQUEST = {k: key("request", f"SEN2 {p} {d} 1") for k, (p, d) in RECEIVED.items()}
 PLAN = {k: key("plan", r) for k, r in REQUEST.items()}
 PLACEMENT = {k: key("placement", f"{p} 1") for k, p in PLAN.items()}
+PLACEMENT["1 second"] = key("placement", f"{PLAN['1']} 2")  # second in its active plan
 PERSON_OF = {k: p for k, (p, _) in RECEIVED.items()}
 
 
@@ -199,20 +208,24 @@ def test_plans(built):
 
 def test_placements_distances_and_designations(built):
     assert rows(built / "warehouse.duckdb", """
-        select placement_key, plan_key, person_key, urn, placement_rank, entry_date,
+        select placement_key, plan_key, person_key, urn, placement_rank, entry_date, leaving_date,
                is_resourced_provision, srp_designation, school_district, distance_km
         from silver.silver_placement""") == {
-        (PLACEMENT["1"], PLAN["1"], P1, "118001", 1, D(2023, 6, 2), True, "ASD", "Ashford", 5.0),
-        (PLACEMENT["2a"], PLAN["2a"], P2, "118002", 1, D(2023, 7, 1), False, None, "Maidstone",
-         12.0),
-        (PLACEMENT["2b"], PLAN["2b"], P2, "118001", 1, D(2024, 9, 2), True, "ASD", "Ashford",
-         25.179),
+        (PLACEMENT["1"], PLAN["1"], P1, "118001", 1, D(2023, 6, 2), None, True, "ASD",
+         "Ashford", 5.0),
+        # left in 2023/24: that year's register, SLCN only
+        (PLACEMENT["1 second"], PLAN["1"], P1, "118003", 2, D(2023, 9, 4), D(2024, 7, 20), True,
+         "SLCN", "Dover", 27.295),
+        (PLACEMENT["2a"], PLAN["2a"], P2, "118002", 1, D(2023, 7, 1), None, False, None,
+         "Maidstone", 12.0),
+        (PLACEMENT["2b"], PLAN["2b"], P2, "118001", 1, D(2024, 9, 2), None, True, "ASD",
+         "Ashford", 25.179),
         # terminated postcode: distance unknown; two designations at 118003: 'unknown'
-        (PLACEMENT["3"], PLAN["3"], P3, "118003", 1, D(2023, 8, 2), True, "unknown", "Dover",
-         None),
+        (PLACEMENT["3"], PLAN["3"], P3, "118003", 1, D(2023, 8, 2), None, True, "unknown",
+         "Dover", None),
         # school not in the register: no designation
-        (PLACEMENT["4"], PLAN["4"], P4, "118004", 1, D(2023, 9, 2), True, None, "Out of county",
-         13.0),
+        (PLACEMENT["4"], PLAN["4"], P4, "118004", 1, D(2023, 9, 2), None, True, None,
+         "Out of county", 13.0),
     }
 
 
@@ -310,7 +323,8 @@ def test_a_2024_return_maps_gendercurrent_to_sex(built):
 def test_a_newer_synergy_extract_switches_silver_back_wholesale(built):
     warehouse = copy_with(
         built,
-        "insert into bronze.synergy_extracts (extract_date, status) values ('2025-03-01', 'loaded')",
+        "insert into bronze.synergy_extracts (extract_date, status)"
+        " values ('2025-03-01', 'loaded')",
         "insert into bronze.synergy_person (person_id, upn, date_of_birth, sex, _extract_date,"
         " _valid_from) values ('7', 'J886000000001', '2018-02-02', 'F', '2025-03-01',"
         " '2025-03-01')")
