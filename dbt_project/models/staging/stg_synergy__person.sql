@@ -6,9 +6,7 @@ select
     {{ pseudonym('upn', 'upn') }} as upn_key,
     {{ parse_date('date_of_birth') }} as date_of_birth,
     -- the September a child starts Reception (age 4 on 31 August): NC year = year - this
-    extract(year from {{ parse_date('date_of_birth') }})
-        + 4 + case when extract(month from {{ parse_date('date_of_birth') }}) >= 9 then 1 else 0 end
-        as reception_year,
+    {{ reception_year(parse_date('date_of_birth')) }} as reception_year,
     home_easting is not null and home_northing is not null as has_home_coordinates,
     upper(sex) as sex,
     upper(ethnicity) as ethnicity,
