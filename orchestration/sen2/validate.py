@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from functools import lru_cache
+from itertools import repeat
 
 import duckdb
 
@@ -68,43 +70,67 @@ def validate(result: Sen2Return, con: duckdb.DuckDBPyConnection | None = None
 
 def _item_problems(records: list[Record], module: str, year: int,
                    reference: dt.date | None, con) -> list[Problem]:
+    """Each item checked as a column: every distinct value once, then only the records
+    holding a missing, broken or unexpected item are looked at one by one."""
+    if not records:
+        return []
+    items = _items_by_name(module, year)
+    broken: dict[str, dict[str, tuple[str, str]]] = {}
+    flagged: set[int] = set()
+    values = [r.values for r in records]
+    for name, item in items.items():
+        column = _column(values, name)
+        trimmed = {raw: _filled(raw) for raw in set(column)}
+        filled = {value for value in trimmed.values() if value is not None}
+        verdicts = broken[name] = _check(item, filled, year, reference, con) if filled else {}
+        bad = {raw for raw, value in trimmed.items()
+               if (value is None and item.mandatory) or (value is not None and value in verdicts)}
+        if bad:
+            flagged.update(i for i, raw in enumerate(column) if raw in bad)
+    known = items.keys()
+    if not set().union(*values) <= known:  # some record has an item the year does not have
+        flagged.update(i for i, v in enumerate(values) if not v.keys() <= known)
     found = []
-    items = {i.name: i for i in spec.items(module, year)}
-    broken = _broken_values(records, items, year, reference, con)
-    for record in records:
-        for name, item in items.items():
-            value = _filled(record.values.get(name))
-            if value is None:
-                if item.mandatory:
-                    found.append(_problem(record, name, None, "required", what("required"),
-                                          item.personal))
-            elif verdict := broken.get(name, {}).get(value):
-                found.append(_problem(record, name, value, *verdict, personal=item.personal))
-        for name in [n for n in record.values if n not in items]:
-            if _filled(record.values[name]) is not None:
-                other = spec.known_anywhere(module, name)
-                personal = other.personal if other else True  # unknown: assume personal
-                found.append(_problem(record, name, record.values[name], "unexpected_item",
-                                      what("unexpected_item", year=year), personal, WARNING))
+    for index in sorted(flagged):
+        found += _record_problems(records[index], module, year, items, broken)
     return found
+
+
+def _record_problems(record: Record, module: str, year: int, items: dict[str, spec.Item],
+                     broken: dict[str, dict[str, tuple[str, str]]]) -> list[Problem]:
+    found = []
+    for name, item in items.items():
+        value = _filled(record.values.get(name))
+        if value is None:
+            if item.mandatory:
+                found.append(_problem(record, name, None, "required", what("required"),
+                                      item.personal))
+        elif verdict := broken.get(name, {}).get(value):
+            found.append(_problem(record, name, value, *verdict, personal=item.personal))
+    for name in [n for n in record.values if n not in items]:
+        if _filled(record.values[name]) is not None:
+            other = spec.known_anywhere(module, name)
+            personal = other.personal if other else True  # unknown: assume personal
+            found.append(_problem(record, name, record.values[name], "unexpected_item",
+                                  what("unexpected_item", year=year), personal, WARNING))
+    return found
+
+
+def _column(values: list[dict], name: str) -> list[str | None]:
+    """One item of every record (``dict.get`` mapped in C: this runs for every item of a
+    return)."""
+    return list(map(dict.get, values, repeat(name)))
+
+
+@lru_cache(maxsize=None)
+def _items_by_name(module: str, year: int) -> dict[str, spec.Item]:
+    return {i.name: i for i in spec.items(module, year)}
 
 
 def _filled(value: str | None) -> str | None:
     if value is None:
         return None
     return value.strip() or None
-
-
-def _broken_values(records: list[Record], items: dict[str, spec.Item], year: int,
-                   reference: dt.date | None, con) -> dict[str, dict[str, tuple[str, str]]]:
-    """Each item's broken (trimmed) values with (rule, what is wrong): each distinct value
-    checked once."""
-    broken = {}
-    for name, item in items.items():
-        values = {v for r in records if (v := _filled(r.values.get(name))) is not None}
-        if values:
-            broken[name] = _check(item, values, year, reference, con)
-    return broken
 
 
 def _check(item: spec.Item, values: set[str], year: int, reference: dt.date | None,
@@ -120,10 +146,14 @@ def _check(item: spec.Item, values: set[str], year: int, reference: dt.date | No
 
 
 def _check_code(value: str, item: spec.Item, year: int, reference):
-    codes = spec.codes(item, year)
-    if value.lower() in {c.lower() for c in codes}:
+    if value.lower() in _lower_codes(item, year):
         return None
-    return "unknown_code", what("unknown_code", codes=", ".join(codes))
+    return "unknown_code", what("unknown_code", codes=", ".join(spec.codes(item, year)))
+
+
+@lru_cache(maxsize=None)
+def _lower_codes(item: spec.Item, year: int) -> frozenset[str]:
+    return frozenset(c.lower() for c in spec.codes(item, year))
 
 
 def _check_la(value: str, item: spec.Item, year: int, reference):
@@ -179,6 +209,8 @@ def _one_of_problems(records: list[Record], module: str) -> list[Problem]:
     for group_module, names, kind in spec.ONE_OF:
         if group_module != module:
             continue
+        if not _any_breaks_one_of(records, names, kind):
+            continue
         for record in records:
             filled = [n for n in names if _filled(record.values.get(n)) is not None]
             if (kind == spec.AT_LEAST_ONE and not filled) or \
@@ -189,11 +221,30 @@ def _one_of_problems(records: list[Record], module: str) -> list[Problem]:
     return found
 
 
+def _any_breaks_one_of(records: list[Record], names: tuple[str, ...], kind: str) -> bool:
+    """Whether any record breaks the group (each distinct combination of filled items
+    checked once)."""
+    values = [r.values for r in records]
+    flags = []
+    for name in names:
+        column = _column(values, name)
+        filled = {raw: _filled(raw) is not None for raw in set(column)}
+        flags.append(map(filled.__getitem__, column))
+    for combination in set(zip(*flags)):
+        filled = sum(combination)
+        if (kind == spec.AT_LEAST_ONE and not filled) or \
+                (kind == spec.EXACTLY_ONE and filled != 1):
+            return True
+    return False
+
+
 def duplicate_people(people: list[Record]) -> list[Problem]:
     """One person record per identifier: a later record with the same UPN or ULN as an
     earlier one is an error naming the earlier record's position (never the identifier)."""
     found = []
     for name in spec.PERSON_IDENTIFIERS:
+        if not _any_repeated(people, name):
+            continue
         first: dict[str, int] = {}
         for record in people:
             value = _filled(record.values.get(name))
@@ -207,6 +258,14 @@ def duplicate_people(people: list[Record]) -> list[Problem]:
             else:
                 first[key] = record.position
     return found
+
+
+def _any_repeated(people: list[Record], name: str) -> bool:
+    column = _column([r.values for r in people], name)
+    keys = {raw: value.replace(" ", "").upper()
+            for raw in set(column) if (value := _filled(raw)) is not None}
+    given = [keys[raw] for raw in column if raw in keys]
+    return len(set(given)) != len(given)
 
 
 def _problem(record: Record, item: str, value: str | None, rule: str, wording: str,
