@@ -1,6 +1,7 @@
 {#- Reading the SEN2 person-level return's bronze tables (docs/SEN2.md, "Design of the next
-    step"): typing of its dates and the current rows of its latest extract. Used by the
-    stg_sen2__* models only. -#}
+    step"): typing of its dates and the current rows of its latest extract, and the union of
+    the case-management sources silver reads (int_<entity>_sources). reception_year is shared
+    with stg_synergy__person. -#}
 
 {#- A SEN2 date: `yyyy-mm-dd` (the XML return) or `yyyy-Mon-dd 00:00:00` (the COLLECT Blade
     export); null when it is neither (ingestion has rejected such a value already). -#}
