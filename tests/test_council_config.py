@@ -146,3 +146,31 @@ def test_fill_values_puts_the_councils_values_into_a_suite(kent_raw):
     filled = council.fill_values(suite, kent)
     assert filled[0]["kwargs"]["value_set"] == [*kent.district_names, "Out of county"]
     assert filled[1] == suite[1]
+
+
+# --- the configuration in the warehouse (orchestration/council_tables.py) -------------------
+
+def test_council_tables_hold_the_configuration_and_feed_the_build_fingerprint(tmp_path, kent_raw):
+    import duckdb
+
+    from orchestration.build_state import inputs_fingerprint
+    from orchestration.council_tables import ensure_council_tables, write_council_tables
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text('{"nodes": {}, "macros": {}}')
+    kent, east_sussex = parse(kent_raw, KENT_FILE), council.load(council.council_path("845"))
+    with duckdb.connect() as con:
+        before = inputs_fingerprint(con, manifest, "key")
+        assert write_council_tables(con, kent) == {
+            "la": 1, "districts": 12, "funding_envelope": 1, "kpi_thresholds": 8, "published_comparators": 16}
+        assert con.execute("select * from council.la").fetchall() == [
+            ("886", "Kent", "Kent County Council", "South East", "886-kent.toml")]
+        assert con.execute("select * from council.districts where district = 'Canterbury'").fetchall() == [
+            (7, "Canterbury", "E07000106", "East Kent", False)]
+        with_kent = inputs_fingerprint(con, manifest, "key")
+        write_council_tables(con, east_sussex)
+        with_east_sussex = inputs_fingerprint(con, manifest, "key")
+        ensure_council_tables(con)  # present already: left as they are
+        assert con.execute("select la_code from council.la").fetchall() == [("845",)]
+        assert inputs_fingerprint(con, manifest, "key") == with_east_sussex
+    assert len({before, with_kent, with_east_sussex}) == 3  # a changed council rebuilds dbt
