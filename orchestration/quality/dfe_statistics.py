@@ -1,6 +1,6 @@
 """DfE's published EHC plan statistics (``dfe/sen2_mi.csv``) are the comparators beside the
 council's own timeliness figures (gold.ehcp_timeliness ``dfe_*`` columns and the report's
-Kent / South East / England benchmarks). When the file has not landed those columns are NULL;
+council / region / England benchmarks: the configured LA code and region). When the file has not landed those columns are NULL;
 one warning check says so, naming the file, where it goes and where to get it, instead of the
 comparators going silently blank."""
 
@@ -20,7 +20,7 @@ WHERE_TO_GET = (
 )
 MISSING = (
     f"{LANDING_PATH} has not landed: the DfE comparators (the dfe_* columns of "
-    "gold.ehcp_timeliness and the report's Kent, South East and England benchmarks) are "
+    "gold.ehcp_timeliness and the report's council, region and England benchmarks) are "
     f"empty. {WHERE_TO_GET} and put it in the landing folder as {LANDING_PATH}."
 )
 LANDED = f"{LANDING_PATH} is loaded: the DfE comparators are filled from it."
