@@ -39,6 +39,7 @@ import re
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from itertools import repeat
 from pathlib import Path
 from typing import Iterator
 
@@ -406,9 +407,11 @@ def _insert(con, target: str, module: str, records: list[Record], file: LandedFi
     each record sits and where it was read, with the file's lineage as constants."""
     if not records:
         return
-    items = pa.Table.from_pylist([r.values for r in records], schema=pa.schema(
-        [(name, pa.string()) for name in sen2_item_columns(module)]))
-    columns = {name: _clean(items.column(name)) for name in items.column_names}
+    values = [r.values for r in records]
+    given = set().union(*values)  # items no record holds are a column of nulls
+    columns = {name: _clean(pa.array(list(map(dict.get, values, repeat(name))), pa.string()))
+               if name in given else pa.nulls(len(values), pa.string())
+               for name in sen2_item_columns(module)}
     columns |= {
         "_position": pa.array([r.position for r in records], pa.int64()),
         "_parent_position": pa.array([r.parent for r in records], pa.int64()),
