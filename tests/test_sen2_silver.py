@@ -2,8 +2,8 @@
 (issue 16 item 1): silver rows asserted exactly, worked out by hand from the table below.
 
 Landing: a 2025 return as a COLLECT Blade set (dates as ``yyyy-Mon-dd 00:00:00``) in
-``sen2/2025-02-03/`` and an older 2024 XML return in ``sen2/2024-02-01/`` (staging reads the
-latest only); two postcode lookups (the newer, February 2025, wins). GIAS and the SRP register
+``sen2/2025-02-03/`` (a 2024 XML return is loaded alone in one test; history from several
+returns: tests/test_sen2_history.py); two postcode lookups (the newer, February 2025, wins). GIAS and the SRP register
 are written straight into bronze. No Synergy extract: silver reads SEN2.
 
 2025 return (orchestration/sen2/example.py, 4 persons, then changed as below; reference date
@@ -121,10 +121,6 @@ def write_landing(landing: Path) -> None:
     folder = landing / "sen2" / EXTRACT_2025.isoformat()
     writer.write_blade(return_2025(), folder, EXTRACT_2025)
     (folder / "_SUCCESS").touch()
-    folder = landing / "sen2" / EXTRACT_2024.isoformat()
-    folder.mkdir(parents=True)
-    writer.write_xml(return_2024(), folder / "sen2_2024.xml")
-    (folder / "_SUCCESS").touch()
     (landing / "postcodes").mkdir()
     for name, rows in (("NSPL21_FEB_2025_UK.csv", NSPL_FEB_2025),
                        ("NSPL21_NOV_2024_UK.csv", NSPL_NOV_2024)):
@@ -163,20 +159,29 @@ def rows(warehouse: Path, sql: str) -> set[tuple]:
 
 
 # Keys, as staging builds them (docs/SEN2.md): the pseudonym of the UPN, else ULN, else LA,
-# year and position; requests by person, received date and order that day; plans, assessments
-# and reviews from their request's or plan's key; placements by plan and order in the plan.
+# names, date of birth and order; requests by person, received date and order that day; plans
+# and assessments from their request's key; reviews by plan and meeting date; placements by
+# plan, school (URN, UKPRN or setting), entry date and order.
 def key(kind: str, value: str) -> str:
     return pseudonym(DEV_KEY, kind, value)
 
 
+def placement_key(plan: str, urn: str, entry: str) -> str:
+    return key("placement", f"{plan} URN {urn} {entry} 1")
+
+
 P1, P2, P3, P4 = (key("person", v) for v in (
-    "UPN J886000000001", "UPN Y886000000002", "LA 886 2025 3", "ULN 1234567890"))
+    "UPN J886000000001", "UPN Y886000000002", "LA 886 SURNAME3 FORENAME3 2016-04-04 1",
+    "ULN 1234567890"))
 RECEIVED = {"1": (P1, "2023-02-02"), "2a": (P2, "2023-03-03"), "2b": (P2, "2024-03-01"),
             "3": (P3, "2023-04-04"), "4": (P4, "2023-05-05")}
 REQUEST = {k: key("request", f"SEN2 {p} {d} 1") for k, (p, d) in RECEIVED.items()}
 PLAN = {k: key("plan", r) for k, r in REQUEST.items()}
-PLACEMENT = {k: key("placement", f"{p} 1") for k, p in PLAN.items()}
-PLACEMENT["1 second"] = key("placement", f"{PLAN['1']} 2")  # second in its active plan
+ENTRY = {"1": "2023-06-02", "2a": "2023-07-01", "2b": "2024-09-02", "3": "2023-08-02",
+         "4": "2023-09-02"}
+URN = {"1": "118001", "2a": "118002", "2b": "118001", "3": "118003", "4": "118004"}
+PLACEMENT = {k: placement_key(PLAN[k], URN[k], ENTRY[k]) for k in PLAN}
+PLACEMENT["1 second"] = placement_key(PLAN["1"], "118003", "2023-09-04")
 PERSON_OF = {k: p for k, (p, _) in RECEIVED.items()}
 
 
@@ -250,14 +255,16 @@ def test_annual_reviews(built):
     assert rows(built / "warehouse.duckdb", """
         select review_key, plan_key, review_meeting_date, review_outcome, review_decision_date
         from silver.silver_annual_review""") == {
-        (key("review", PLAN[k]), PLAN[k], D.fromisoformat(meeting), "M", D.fromisoformat(decision))
+        (key("review", f"{PLAN[k]} {meeting}"), PLAN[k], D.fromisoformat(meeting), "M",
+         D.fromisoformat(decision))
         for k, (meeting, decision) in reviews.items()
     }
 
 
 def test_census_state_counts_the_returns_census(built):
-    """Census days up to the SEN2 extract are covered (no Synergy extract); on 16 January 2025
-    person 2's newest plan is the transferred-in one, its placement the main one."""
+    """Census days from the first SEN2 return's to its extract are covered (no Synergy
+    extract): 2024/25 only, as one 2025 return says nothing of 2023/24's census; on 16 January
+    2025 person 2's newest plan is the transferred-in one, its placement the main one."""
     assert rows(built / "warehouse.duckdb", """
         select person_key, plan_key, nc_year, main_urn, distance_km, home_district,
                srp_designation
@@ -269,7 +276,7 @@ def test_census_state_counts_the_returns_census(built):
     }
     assert rows(built / "warehouse.duckdb", """
         select academic_year, count(*) from silver.silver_census_state group by all""") == {
-        ("2023/24", 4), ("2024/25", 4)}
+        ("2024/25", 4)}
 
 
 def test_staging_checks_pass_and_the_ambiguous_designation_warns(built):
@@ -278,7 +285,8 @@ def test_staging_checks_pass_and_the_ambiguous_designation_warns(built):
               if r["unique_id"].startswith("test.")}
     sen2 = {name: s for name, s in status.items() if "sen2" in name or "postcodes" in name}
     assert sen2.pop("warn_sen2_placement_designation_unknown") == ("warn", 1)
-    assert len(sen2) == 11  # 10 staging_is_sound checks and the record count check
+    # 10 staging_is_sound checks, the record count check, silver_source_coverage's flag
+    assert len(sen2) == 12
     assert {s for s, _ in sen2.values()} == {"pass"}
 
 
@@ -312,6 +320,13 @@ def test_a_2024_return_maps_gendercurrent_to_sex(built):
               "sen2_placement_detail", "sen2_sen_need"]
     warehouse = copy_with(built, *(
         f"delete from bronze.{t} where _extract_date = '{EXTRACT_2025}'" for t in tables))
+    landing = built / "landing_2024"
+    folder = landing / "sen2" / EXTRACT_2024.isoformat()
+    folder.mkdir(parents=True)
+    writer.write_xml(return_2024(), folder / "sen2_2024.xml")
+    (folder / "_SUCCESS").touch()
+    with duckdb.connect(str(warehouse)) as con:
+        ingest_sen2(con, landing, built / "archive_2024")
     dbt_run(built, warehouse, "silver_person")
     assert rows(warehouse, "select person_key, sex, extract_date from silver.silver_person") == {
         (key("person", "UPN J886000000001"), "F", EXTRACT_2024),

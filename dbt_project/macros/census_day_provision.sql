@@ -47,6 +47,7 @@ on_roll as (
     inner join {{ ref('silver_academic_years') }} as y on s.academic_year_start = y.academic_year_start
     where {{ placement_filter }}
       and y.census_date <= ({{ latest_synergy_extract() }})
+      and y.census_date >= ({{ first_census_covered() }})
       and {{ on_roll_at('pl.entry_date', 'pl.leaving_date', 'y.census_date') }}
 ),
 

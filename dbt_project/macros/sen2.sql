@@ -23,12 +23,36 @@
     where _superseded_by_sha256 is null
 {%- endmacro %}
 
-{#- The records of one SEN2 module (spec.MODULES key: person, requests, ...) in the latest
-    extract, the current version of its file only: a relation to select from. -#}
-{% macro sen2_latest(module) -%}
+{#- The records of one SEN2 module (spec.MODULES key: person, requests, ...) of every return
+    loaded, the current version of each return's file only (a return landed again replaces
+    its earlier file; returns of other extract dates stay): a relation to select from. Staging
+    builds each entity's history from every return (docs/SEN2.md, "History from several
+    returns"). -#}
+{% macro sen2_current(module) -%}
     (select * from {{ source('bronze', 'sen2_' ~ module) }}
-     where _superseded_by_sha256 is null
-       and _extract_date = ({{ latest_sen2_extract() }}))
+     where _superseded_by_sha256 is null)
+{%- endmacro %}
+
+{#- A SEN2 record's id, unique across returns: the return's extract date (yyyymmdd) and the
+    record's position in its module (a module holds at most 5,000,000 records,
+    xml_reader.Limits), e.g. 2025013000000042. Ids join staging only; keys are what hold
+    across returns. -#}
+{% macro sen2_record_id(position, extract_date='_extract_date') -%}
+    (cast(strftime({{ extract_date }}, '%Y%m%d') as bigint) * 100000000 + {{ position }})
+{%- endmacro %}
+
+{#- True on the version of each entity that staging keeps: the one from the latest return
+    holding it (`key`: the entity's natural key columns). -#}
+{% macro sen2_is_latest_version(key, extract_date='_extract_date') -%}
+    row_number() over (partition by {{ key }} order by {{ extract_date }} desc) = 1
+{%- endmacro %}
+
+{#- The census day from which the case-management source silver reads gives each census
+    year's state: the first SEN2 return's reference date (a return holds every plan active on
+    its census, and the returns after it what changed since), and no bound for Synergy, whose
+    extract holds the case history (silver_source_coverage). -#}
+{% macro first_census_covered() -%}
+    select coalesce(min(first_census_date), date '1900-01-01') from {{ ref('silver_source_coverage') }}
 {%- endmacro %}
 
 {#- A postcode as it is matched against the postcode lookup: upper case, every space removed

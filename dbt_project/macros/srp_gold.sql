@@ -22,6 +22,7 @@
     select y.academic_year, y.academic_year_start, y.census_date
     from {{ ref('silver_academic_years') }} as y
     where y.census_date <= ({{ latest_synergy_extract() }})
+      and y.census_date >= ({{ first_census_covered() }})
 {%- endmacro %}
 
 {#- `numerator / denominator` rounded to `digits`, null when the denominator is 0 or null. -#}

@@ -5,6 +5,7 @@ with years as (
     select academic_year, academic_year_start, census_date
     from {{ ref('silver_academic_years') }}
     where census_date <= ({{ latest_synergy_extract() }})
+      and census_date >= ({{ first_census_covered() }})
       and academic_year_start >= (select min(extract(year from start_date)) - 1 from {{ ref('silver_plan') }})
 ),
 

@@ -1,40 +1,61 @@
--- EHC plans of the latest SEN2 return, with the columns of stg_synergy__named_plan: one per
--- request with a named plan (module 4a, under the request's assessment) or an active plan
--- (module 5a), the two joined through their request. plan_id is the request's position and
--- the key the pseudonym of the request's key. An active plan with no named plan in the return
--- (transferred in, or named before the return's year) has no assessment, as a Synergy plan
--- with no assessment (transferred_in in silver_plan), and its start date is unknown: the
--- request's received date stands for it (a plan starts after its request, ~20 weeks later).
+-- EHC plans of the SEN2 returns loaded, with the columns of stg_synergy__named_plan. In each
+-- return a plan is a request with a named plan (module 4a, under the request's assessment) or
+-- an active plan (module 5a), the two joined through their request; its key is the pseudonym
+-- of the request's key (stg_sen2__request_versions), so one plan carried by several returns is
+-- one row: the version of the latest return holding it, its start date and assessment from the
+-- latest return holding its named plan. A plan no return names (transferred in, or named
+-- before the first return's year) has no assessment, as a Synergy plan with no assessment
+-- (transferred_in in silver_plan), and its start date is unknown: the request's received date
+-- stands for it (a plan starts after its request, ~20 weeks later).
 with named as (
     select n.*, a._position as assessment_position, a._parent_position as request_position
-    from {{ sen2_latest('named_plan') }} as n
-    inner join {{ sen2_latest('assessment') }} as a on n._parent_position = a._position
+    from {{ sen2_current('named_plan') }} as n
+    inner join {{ sen2_current('assessment') }} as a
+        on n._extract_date = a._extract_date and n._parent_position = a._position
 ),
 
 active as (
-    select * from {{ sen2_latest('active_plans') }}
+    select * from {{ sen2_current('active_plans') }}
 ),
 
-plans as (
+versions as (
     select
-        coalesce(n.request_position, ap._parent_position) as request_id,
-        coalesce(n._person_position, ap._person_position) as person_id,
-        n.assessment_position,
+        coalesce(n._extract_date, ap._extract_date) as _extract_date,
+        coalesce(n.request_position, ap._parent_position) as request_position,
+        n.assessment_position is not null as is_named,
+        {{ sen2_record_id('n.assessment_position', 'n._extract_date') }} as assessment_id,
         {{ parse_sen2_date('n.startdate') }} as named_start_date,
         {{ parse_sen2_date('n.ceasedate') }} as cease_date,
         n.ceasereason as cease_reason
     from named as n
-    full outer join active as ap on n.request_position = ap._parent_position
+    full outer join active as ap
+        on n._extract_date = ap._extract_date and n.request_position = ap._parent_position
+),
+
+keyed as (
+    select v.*, r.request_id, r.plan_key, r.person_key, r.received_date
+    from versions as v
+    inner join {{ ref('stg_sen2__request_versions') }} as r
+        on v._extract_date = r._extract_date and v.request_position = r._position
+),
+
+latest_named as (
+    select plan_key, assessment_id, named_start_date
+    from keyed
+    where is_named
+    qualify {{ sen2_is_latest_version('plan_key') }}
 )
 
 select
-    pl.request_id as plan_id,
-    {{ pseudonym('plan', 'r.request_key') }} as plan_key,
-    pl.person_id,
-    r.person_key,
-    pl.assessment_position as assessment_id,
-    coalesce(pl.named_start_date, r.received_date) as start_date,
-    pl.cease_date,
-    pl.cease_reason
-from plans as pl
-inner join {{ ref('stg_sen2__request') }} as r on pl.request_id = r.request_id
+    k.request_id as plan_id,
+    k.plan_key,
+    p.person_id,
+    k.person_key,
+    n.assessment_id,
+    coalesce(n.named_start_date, k.received_date) as start_date,
+    k.cease_date,
+    k.cease_reason
+from keyed as k
+inner join {{ ref('stg_sen2__person') }} as p on k.person_key = p.person_key
+left join latest_named as n on k.plan_key = n.plan_key
+qualify {{ sen2_is_latest_version('k.plan_key', 'k._extract_date') }}

@@ -1,24 +1,20 @@
 -- The SRP designation of each SEN2 placement flagged resourced provision or SEN unit (SEN2
 -- carries none; docs/DEFINITIONS.md, "Designation"): the designation the SRP register lists for
--- the placement's school in the academic year of its last day on roll within the return (the
--- day before its leaving date, or the census reference date when still open) when the
--- register lists exactly one; 'unknown' when it lists several ('ambiguous': a data-quality
--- warning, tests/warn_sen2_placement_designation_unknown.sql). A school the register does not
--- list that year gives no designation (null, 'not in register'): the placement is no SRP
--- placement that year, and silver resolves a blank per census year as for Synergy.
-with placement as (
-    select
-        pd._position as placement_id,
-        pd.urn,
-        least(h.reference_date,
-              coalesce({{ parse_sen2_date('pd.leavingdate') }} - 1, h.reference_date)) as last_day
-    from {{ sen2_latest('placement_detail') }} as pd
-    cross join (
-        select reference_date from {{ ref('stg_sen2__extracts') }}
-        where extract_date = ({{ latest_sen2_extract() }})
-    ) as h
-    where coalesce({{ parse_flag('pd.resourcedprovisionindicator') }}, false)
-       or coalesce({{ parse_flag('pd.senunitindicator') }}, false)
+-- the placement's school in the academic year of its last day on roll within the return that
+-- staging keeps it from (the latest holding it; the day before its leaving date, or that
+-- return's census reference date when still open) when the register lists exactly one;
+-- 'unknown' when it lists several ('ambiguous': a data-quality warning,
+-- tests/warn_sen2_placement_designation_unknown.sql). A school the register does not list that
+-- year gives no designation (null, 'not in register'): the placement is no SRP placement that
+-- year, and silver resolves a blank per census year as for Synergy.
+with latest as (
+    select * from {{ ref('stg_sen2__placement_versions') }}
+    qualify {{ sen2_is_latest_version('placement_key') }}
+),
+
+placement as (
+    select placement_id, urn, last_day from latest
+    where is_resourced_provision or is_sen_unit
 ),
 
 register as (
