@@ -256,12 +256,13 @@ def test_placements_ended_before_the_latest_return_are_known_from_the_earlier_on
 
 
 def test_reviews_of_both_returns(built):
-    """A's 2023 review from the 2024 return and its 2024 review from the 2025 return."""
+    """A's 2023 review from the 2024 return and its 2024 review from the 2025 return; a 2024
+    return gives no meeting date, its decision date stands for it."""
     assert rows(built / "warehouse.duckdb", """
         select plan_key, review_meeting_date, review_decision_date from silver.silver_annual_review
     """) == {
-        (PLAN["A"], None, D(2023, 8, 20)), (PLAN["A"], D(2024, 8, 10), D(2024, 8, 20)),
-        (PLAN["B"], None, D(2023, 6, 10)), (PLAN["C"], D(2025, 1, 10), None),
+        (PLAN["A"], D(2023, 8, 20), D(2023, 8, 20)), (PLAN["A"], D(2024, 8, 10), D(2024, 8, 20)),
+        (PLAN["B"], D(2023, 6, 10), D(2023, 6, 10)), (PLAN["C"], D(2025, 1, 10), None),
     }
 
 

@@ -4,7 +4,9 @@
 -- (lastreview), 2024 returns only the decision date. A review a later return gives again
 -- (the same meeting or decision date for the plan) is that later version; the others are the
 -- plan's earlier reviews. Key: the pseudonym of the plan's key and the review's meeting date
--- (its decision date when the return gives no meeting).
+-- (its decision date when the return gives no meeting). A review a 2024 return gives has no
+-- meeting date: its decision date stands for it (the meeting is at most weeks before; silver
+-- requires one), as the received date stands for an unknown plan start.
 with versions as (
     select
         r.plan_key,
@@ -40,7 +42,7 @@ keyed as (
 select
     review_key,
     plan_key,
-    review_meeting_date,
+    coalesce(review_meeting_date, review_decision_date) as review_meeting_date,
     review_outcome,
     review_decision_date
 from keyed
