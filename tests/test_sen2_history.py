@@ -36,6 +36,12 @@ from orchestration.ingest.sen2 import ingest_sen2
 from orchestration.pseudonymise import DEV_KEY, pseudonym
 from orchestration.returns.model import example_upn
 from orchestration.sen2 import writer
+from orchestration.sen2.coverage import (
+    SourceCoverage,
+    load_source_coverage,
+    methods_note,
+    section_note,
+)
 from orchestration.sen2.example import reference_date
 from orchestration.sen2.records import Record, Sen2Return
 from orchestration.sen2.validate import validate
@@ -320,3 +326,32 @@ def test_a_single_return_is_flagged_and_covers_its_census_only(built):
         select academic_year, person_key from silver.silver_census_state""") == {
         ("2024/25", A), ("2024/25", C)}
     assert rows(warehouse, "select count(*) from gold.phase_transfer_pathways") == {(0,)}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        coverage = load_source_coverage(con)
+    assert methods_note(coverage) == (
+        "Case records come from a single SEN2 return (census day 16 January 2025). It shows who "
+        "held a plan on that census day (2024/25) and the requests and plans of the calendar "
+        "year 2024. History before that census is partial and not shown: phase transfer pairs "
+        "consecutive census days and needs a second return, and the 20-week timeliness of "
+        "earlier calendar years counts only the requests the return still carries.")
+    assert section_note(coverage, "phase_transfer") == (
+        "Only one SEN2 return is loaded: phase transfer pairs consecutive census days, so it "
+        "needs two returns (see Methods).")
+
+
+def test_the_report_note_for_two_returns(built):
+    with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as con:
+        coverage = load_source_coverage(con)
+    assert methods_note(coverage) == (
+        "Case records come from 2 annual SEN2 returns (census days 18 January 2024 to 16 January "
+        "2025), combined into one history: each record as the latest return holding it gives it. "
+        "Census years from 2023/24 are shown; earlier years are not covered by a return.")
+    assert section_note(coverage, "phase_transfer") is None
+
+
+def test_no_note_for_synergy_and_a_gap_between_returns_is_said():
+    assert methods_note(SourceCoverage("synergy")) is None
+    assert section_note(SourceCoverage("synergy"), "timeliness") is None
+    gap = SourceCoverage("sen2", 2, 2024, 2026, D(2024, 1, 18), D(2026, 1, 15), 1, False)
+    assert methods_note(gap).endswith(
+        "1 census year(s) between them have no return: figures for those years are partial.")
