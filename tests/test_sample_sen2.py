@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-import orchestration.ingest  # noqa: F401  (first: sen2.blade alone meets an import cycle via ingest)
 from orchestration import contract
 from orchestration import council as council_config
 from orchestration.sample_data import generate, geography
