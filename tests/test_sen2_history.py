@@ -16,6 +16,9 @@ special, 118005 secondary (GIAS; no grid references, so no distances).
 |       |              | 2021-07-01), placement 118003 from 2021-09-01 | no active plan, no placement                          |
 | C     | neither (UN1)| request 2023-10-01, no outcome yet            | the request's outcome A 2023-11-10, plan issued       |
 |       |              |                                               | 2024-02-20, placement 118001 from 2024-02-20          |
+| D     | UPN ...0003  | plan transferred in from 845 (active plan     | not in it: the plan was not active on its census day, |
+|       |              | only, request 2023-05-01), placement 118001   | which stands for the unknown cease date (and the      |
+|       |              | from 2023-05-02                               | placement's leaving date)                             |
 
 SRP register: 118002 ASD Primary in 2023/24, 118005 ASD Secondary in 2024/25. Child A is in
 Year 6 in a primary SRP on 2023/24's census day and in Year 7 in a secondary SRP of the same
@@ -105,8 +108,9 @@ class Builder:
             values |= {"ceasedate": cease[0], "ceasereason": cease[1]}
         self.add("named_plan", values, assessment)
 
-    def active_plan(self, request: int, needs: list[str], placements: list[tuple], **review) -> None:
-        plan = self.add("active_plans", {"transferla": None, **review}, request)
+    def active_plan(self, request: int, needs: list[str], placements: list[tuple],
+                    transferla: str | None = None, **review) -> None:
+        plan = self.add("active_plans", {"transferla": transferla, **review}, request)
         for urn, entry, leaving, rp in placements:
             self.add("placement_detail", {
                 "urn": urn, "placementrank": "1", "entrydate": entry, "leavingdate": leaving,
@@ -128,6 +132,9 @@ def return_2024() -> Sen2Return:
     b.active_plan(request, ["SLD"], [("118003", "2021-09-01", None, "0")], lastreview="2023-06-10")
     c = b.child(None, "2020-05-06", "M", "ME14 1XX", "Sea")
     b.request(c, "2023-10-01")
+    d = b.child(example_upn(3), "2014-02-02", "M", "ME14 1XX", "Dee")
+    request = b.request(d, "2023-05-01")
+    b.active_plan(request, ["SLD"], [("118001", "2023-05-02", None, "0")], transferla="845")
     return b.result
 
 
@@ -192,11 +199,12 @@ def key(kind: str, value: str) -> str:
     return pseudonym(DEV_KEY, kind, value)
 
 
-A, B = key("person", f"UPN {example_upn(1)}"), key("person", f"UPN {example_upn(2)}")
+A, B, D_ = (key("person", f"UPN {example_upn(n)}") for n in (1, 2, 3))
 C = key("person", "LA 886 SEA TEST 2020-05-06 1")  # no UPN or ULN: names and date of birth
 REQUEST = {"A": key("request", f"SEN2 {A} 2022-05-10 1"),
            "B": key("request", f"SEN2 {B} 2021-03-03 1"),
-           "C": key("request", f"SEN2 {C} 2023-10-01 1")}
+           "C": key("request", f"SEN2 {C} 2023-10-01 1"),
+           "D": key("request", f"SEN2 {D_} 2023-05-01 1")}
 PLAN = {k: key("plan", r) for k, r in REQUEST.items()}
 
 
@@ -218,6 +226,7 @@ def test_a_person_in_both_returns_is_one_person_with_the_later_values(built):
         (A, "Maidstone", "F", 2017, EXTRACT_2025),
         (B, "Maidstone", "M", 2014, EXTRACT_2025),
         (C, "Maidstone", "M", 2024, EXTRACT_2025),
+        (D_, "Maidstone", "M", 2018, EXTRACT_2024),
     }
 
 
@@ -231,6 +240,8 @@ def test_plans_take_the_latest_return_s_version(built):
         (PLAN["A"], A, False, D(2022, 9, 1), None, None, "ASD"),
         (PLAN["B"], B, False, D(2021, 7, 1), D(2024, 6, 30), "3", "SLD"),
         (PLAN["C"], C, False, D(2024, 2, 20), None, None, "SLCN"),
+        # only in the 2024 return: ceased by the 2025 census day, which stands for the date
+        (PLAN["D"], D_, True, D(2023, 5, 1), D(2025, 1, 16), None, "SLD"),
     }
 
 
@@ -242,6 +253,7 @@ def test_requests_decided_later_take_the_later_outcome(built):
         (REQUEST["A"], D(2022, 5, 10), "A", D(2022, 6, 15), "I", 114),
         (REQUEST["B"], D(2021, 3, 3), "A", D(2021, 4, 1), "I", 120),
         (REQUEST["C"], D(2023, 10, 1), "A", D(2023, 11, 10), "I", 142),
+        (REQUEST["D"], D(2023, 5, 1), None, None, None, None),
     }
 
 
@@ -256,8 +268,12 @@ def test_placements_ended_before_the_latest_return_are_known_from_the_earlier_on
         (placement("A", "118002", "2023-09-04"), PLAN["A"], "118002", D(2023, 9, 4),
          D(2024, 7, 19), True),
         (placement("A", "118005", "2024-09-03"), PLAN["A"], "118005", D(2024, 9, 3), None, True),
-        (placement("B", "118003", "2021-09-01"), PLAN["B"], "118003", D(2021, 9, 1), None, False),
+        # open in the 2024 return; the plan ceased 2024-06-30 (2025 return): its leaving date
+        (placement("B", "118003", "2021-09-01"), PLAN["B"], "118003", D(2021, 9, 1),
+         D(2024, 6, 30), False),
         (placement("C", "118001", "2024-02-20"), PLAN["C"], "118001", D(2024, 2, 20), None, False),
+        (placement("D", "118001", "2023-05-02"), PLAN["D"], "118001", D(2023, 5, 2),
+         D(2025, 1, 16), False),
     }
 
 
@@ -273,13 +289,14 @@ def test_reviews_of_both_returns(built):
 
 
 def test_each_census_from_the_returns(built):
-    """2023/24 (18 January 2024): A (Year 6, 118002 SRP) and B; C's request undecided.
-    2024/25 (16 January 2025): A (Year 7, 118005 SRP) and C; B's plan ceased. No year before
-    the first return's census."""
+    """2023/24 (18 January 2024): A (Year 6, 118002 SRP), B and D; C's request undecided.
+    2024/25 (16 January 2025): A (Year 7, 118005 SRP) and C; B's plan ceased, D's not in the
+    2025 return. No year before the first return's census."""
     assert rows(built / "warehouse.duckdb", """
         select academic_year, person_key, nc_year, main_urn, srp_designation
         from silver.silver_census_state""") == {
         ("2023/24", A, 6, "118002", "ASD"), ("2023/24", B, 9, "118003", None),
+        ("2023/24", D_, 5, "118001", None),
         ("2024/25", A, 7, "118005", "ASD"), ("2024/25", C, 0, "118001", None),
     }
 
@@ -334,7 +351,7 @@ def test_a_single_return_is_flagged_and_covers_its_census_only(built):
         "year 2024. History before that census is partial and not shown: phase transfer pairs "
         "consecutive census days and needs a second return, and the 20-week timeliness of "
         "earlier calendar years counts only the requests the return still carries.")
-    assert section_note(coverage, "phase_transfer") == (
+    assert section_note(coverage, "pathways") == (
         "Only one SEN2 return is loaded: phase transfer pairs consecutive census days, so it "
         "needs two returns (see Methods).")
 
@@ -346,7 +363,7 @@ def test_the_report_note_for_two_returns(built):
         "Case records come from 2 annual SEN2 returns (census days 18 January 2024 to 16 January "
         "2025), combined into one history: each record as the latest return holding it gives it. "
         "Census years from 2023/24 are shown; earlier years are not covered by a return.")
-    assert section_note(coverage, "phase_transfer") is None
+    assert section_note(coverage, "pathways") is None
 
 
 def test_no_note_for_synergy_and_a_gap_between_returns_is_said():

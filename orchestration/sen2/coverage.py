@@ -12,12 +12,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 COVERAGE_RELATION = ("silver", "silver_source_coverage")
-# The report sections a single return leaves partial, and what is missing from each.
+# The report sections (orchestration/report/sections.py ids) a single return leaves partial,
+# and what is missing from each.
 PARTIAL_SECTIONS = {
-    "phase_transfer": "phase transfer pairs consecutive census days, so it needs two returns",
+    "pathways": "phase transfer pairs consecutive census days, so it needs two returns",
     "timeliness": "20-week timeliness is complete only for the calendar year before the "
                   "return's census",
-    "trends": "earlier census years are not shown",
+    "forecast": "the forecast has no earlier census year to start from",
 }
 
 

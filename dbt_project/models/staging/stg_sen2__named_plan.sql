@@ -6,7 +6,10 @@
 -- latest return holding its named plan. A plan no return names (transferred in, or named
 -- before the first return's year) has no assessment, as a Synergy plan with no assessment
 -- (transferred_in in silver_plan), and its start date is unknown: the request's received date
--- stands for it (a plan starts after its request, ~20 weeks later).
+-- stands for it (a plan starts after its request, ~20 weeks later). A plan a later return does
+-- not hold at all, with no cease date in the last return holding it, was not active on that
+-- later return's census day (module 5a lists every plan active then): its cease date is
+-- unknown, and the census day of the first such return stands for it (cease reason null).
 with named as (
     select n.*, a._position as assessment_position, a._parent_position as request_position
     from {{ sen2_current('named_plan') }} as n
@@ -33,16 +36,22 @@ versions as (
 ),
 
 keyed as (
-    select v.*, r.request_id, r.plan_key, r.person_key, r.received_date
+    select v.*, r.request_id, r.plan_key, r.person_key, r.received_date, h.reference_date
     from versions as v
     inner join {{ ref('stg_sen2__request_versions') }} as r
         on v._extract_date = r._extract_date and v.request_position = r._position
+    inner join {{ ref('stg_sen2__extracts') }} as h on v._extract_date = h.extract_date
 ),
 
 latest_named as (
     select plan_key, assessment_id, named_start_date
     from keyed
     where is_named
+    qualify {{ sen2_is_latest_version('plan_key') }}
+),
+
+latest as (
+    select * from keyed
     qualify {{ sen2_is_latest_version('plan_key') }}
 )
 
@@ -53,9 +62,11 @@ select
     k.person_key,
     n.assessment_id,
     coalesce(n.named_start_date, k.received_date) as start_date,
-    k.cease_date,
+    coalesce(k.cease_date, (
+        select min(later.reference_date) from {{ ref('stg_sen2__extracts') }} as later
+        where later.reference_date > k.reference_date
+    )) as cease_date,
     k.cease_reason
-from keyed as k
+from latest as k
 inner join {{ ref('stg_sen2__person') }} as p on k.person_key = p.person_key
 left join latest_named as n on k.plan_key = n.plan_key
-qualify {{ sen2_is_latest_version('k.plan_key', 'k._extract_date') }}
