@@ -12,17 +12,19 @@ special, 118005 secondary (GIAS; no grid references, so no distances).
 |       |              | start 2022-09-01), needs MLD; placements      | 2024-07-19 (changed), 118005 RP entry 2024-09-03;     |
 |       |              | 118001 2022-09-01 to 2023-07-21, 118002 RP    | 118001 (left in 2023) not in it                       |
 |       |              | from 2023-09-04; review decided 2023-08-20    |                                                       |
-| B     | UPN ...0002  | plan from request 2021-03-03 (start           | the plan's named plan ceased 2024-06-30, reason 3:    |
-|       |              | 2021-07-01), placement 118003 from 2021-09-01 | no active plan, no placement                          |
+| B     | UPN ...0002  | born 2013-01-10 (Year 6 in 2023/24); plan     | the plan's named plan ceased 2024-06-30, reason 3:    |
+|       |              | from request 2021-03-03 (start 2021-07-01),   | no active plan, no placement                          |
+|       |              | placement 118002 RP from 2021-09-01           |                                                       |
 | C     | neither (UN1)| request 2023-10-01, no outcome yet            | the request's outcome A 2023-11-10, plan issued       |
 |       |              |                                               | 2024-02-20, placement 118001 from 2024-02-20          |
 | D     | UPN ...0003  | plan transferred in from 845 (active plan     | not in it: the plan was not active on its census day, |
 |       |              | only, request 2023-05-01), placement 118001   | which stands for the unknown cease date (and the      |
 |       |              | from 2023-05-02                               | placement's leaving date)                             |
 
-SRP register: 118002 ASD Primary in 2023/24, 118005 ASD Secondary in 2024/25. Child A is in
-Year 6 in a primary SRP on 2023/24's census day and in Year 7 in a secondary SRP of the same
-designation on 2024/25's: one transfer pupil, 'secondary_srp_same_designation'.
+SRP register: 118002 ASD Primary in 2023/24, 118005 ASD Secondary in 2024/25. Children A and
+B are in Year 6 in a primary SRP on 2023/24's census day: A is in Year 7 in a secondary SRP of
+the same designation on 2024/25's, B has no plan then (B's SRP placement is only in the 2024
+return: from the 2025 return alone B is no Year 6 SRP pupil).
 """
 
 from __future__ import annotations
@@ -126,10 +128,10 @@ def return_2024() -> Sen2Return:
     b.named_plan(request, "2022-09-01")
     b.active_plan(request, ["MLD"], [("118001", "2022-09-01", "2023-07-21", "0"),
                                      ("118002", "2023-09-04", None, "1")], lastreview="2023-08-20")
-    bee = b.child(example_upn(2), "2010-04-04", "M", "ME14 1XX", "Bee")
+    bee = b.child(example_upn(2), "2013-01-10", "M", "ME14 1XX", "Bee")
     request = b.request(bee, "2021-03-03", "A", "2021-04-01")
     b.named_plan(request, "2021-07-01")
-    b.active_plan(request, ["SLD"], [("118003", "2021-09-01", None, "0")], lastreview="2023-06-10")
+    b.active_plan(request, ["SLD"], [("118002", "2021-09-01", None, "1")], lastreview="2023-06-10")
     c = b.child(None, "2020-05-06", "M", "ME14 1XX", "Sea")
     b.request(c, "2023-10-01")
     d = b.child(example_upn(3), "2014-02-02", "M", "ME14 1XX", "Dee")
@@ -146,7 +148,7 @@ def return_2025() -> Sen2Return:
     b.active_plan(request, ["ASD"], [("118002", "2023-09-04", "2024-07-19", "1"),
                                      ("118005", "2024-09-03", None, "1")],
                   reviewmeeting="2024-08-10", reviewoutcome="M", lastreview="2024-08-20")
-    bee = b.child(example_upn(2), "2010-04-04", "M", "ME14 1XX", "Bee")
+    bee = b.child(example_upn(2), "2013-01-10", "M", "ME14 1XX", "Bee")
     request = b.request(bee, "2021-03-03", "A", "2021-04-01")
     b.named_plan(request, "2021-07-01", cease=("2024-06-30", "3"))
     c = b.child(None, "2020-05-06", "M", "ME14 1XX", "Sea")
@@ -224,7 +226,7 @@ def test_a_person_in_both_returns_is_one_person_with_the_later_values(built):
         select person_key, home_district, sex, reception_year, extract_date
         from silver.silver_person""") == {
         (A, "Maidstone", "F", 2017, EXTRACT_2025),
-        (B, "Maidstone", "M", 2014, EXTRACT_2025),
+        (B, "Maidstone", "M", 2017, EXTRACT_2025),
         (C, "Maidstone", "M", 2024, EXTRACT_2025),
         (D_, "Maidstone", "M", 2018, EXTRACT_2024),
     }
@@ -258,8 +260,8 @@ def test_requests_decided_later_take_the_later_outcome(built):
 
 
 def test_placements_ended_before_the_latest_return_are_known_from_the_earlier_one(built):
-    """118001 (A, left July 2023) and 118003 (B, plan ceased before the 2025 census) are only in
-    the 2024 return; 118002's leaving date comes from the 2025 return."""
+    """118001 (A, left July 2023) and B's 118002 (plan ceased before the 2025 census) are only in
+    the 2024 return; A's 118002 leaving date comes from the 2025 return."""
     assert rows(built / "warehouse.duckdb", """
         select placement_key, plan_key, urn, entry_date, leaving_date, is_resourced_provision
         from silver.silver_placement""") == {
@@ -269,8 +271,8 @@ def test_placements_ended_before_the_latest_return_are_known_from_the_earlier_on
          D(2024, 7, 19), True),
         (placement("A", "118005", "2024-09-03"), PLAN["A"], "118005", D(2024, 9, 3), None, True),
         # open in the 2024 return; the plan ceased 2024-06-30 (2025 return): its leaving date
-        (placement("B", "118003", "2021-09-01"), PLAN["B"], "118003", D(2021, 9, 1),
-         D(2024, 6, 30), False),
+        (placement("B", "118002", "2021-09-01"), PLAN["B"], "118002", D(2021, 9, 1),
+         D(2024, 6, 30), True),
         (placement("C", "118001", "2024-02-20"), PLAN["C"], "118001", D(2024, 2, 20), None, False),
         (placement("D", "118001", "2023-05-02"), PLAN["D"], "118001", D(2023, 5, 2),
          D(2025, 1, 16), False),
@@ -289,13 +291,13 @@ def test_reviews_of_both_returns(built):
 
 
 def test_each_census_from_the_returns(built):
-    """2023/24 (18 January 2024): A (Year 6, 118002 SRP), B and D; C's request undecided.
+    """2023/24 (18 January 2024): A and B (Year 6, 118002 SRP) and D; C's request undecided.
     2024/25 (16 January 2025): A (Year 7, 118005 SRP) and C; B's plan ceased, D's not in the
     2025 return. No year before the first return's census."""
     assert rows(built / "warehouse.duckdb", """
         select academic_year, person_key, nc_year, main_urn, srp_designation
         from silver.silver_census_state""") == {
-        ("2023/24", A, 6, "118002", "ASD"), ("2023/24", B, 9, "118003", None),
+        ("2023/24", A, 6, "118002", "ASD"), ("2023/24", B, 6, "118002", "ASD"),
         ("2023/24", D_, 5, "118001", None),
         ("2024/25", A, 7, "118005", "ASD"), ("2024/25", C, 0, "118001", None),
     }
@@ -304,9 +306,9 @@ def test_each_census_from_the_returns(built):
 def test_phase_transfer_pairs_the_two_censuses(built):
     assert rows(built / "warehouse.duckdb", """
         select transfer_year, entry_year, designation, year6_pupils,
-               to_secondary_srp_same_designation
+               to_secondary_srp_same_designation, to_no_plan_or_left
         from gold.phase_transfer_pathways where level = 'county' and designation = 'ASD'
-    """) == {("2023/24", "2024/25", "ASD", 1, 1)}
+    """) == {("2023/24", "2024/25", "ASD", 2, 1, 1)}
 
 
 def test_coverage_of_two_returns(built):
