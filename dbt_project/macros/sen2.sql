@@ -55,6 +55,14 @@
     select coalesce(min(first_census_date), date '1900-01-01') from {{ ref('silver_source_coverage') }}
 {%- endmacro %}
 
+{#- The first calendar year whose requests and plans the case-management source gives whole:
+    the calendar year before the first SEN2 return's census (a return holds the requests of
+    that year; of earlier years only those still open or carrying a plan), and no bound (0)
+    for Synergy. -#}
+{% macro first_complete_calendar_year() -%}
+    select coalesce(min(first_collection_year) - 1, 0) from {{ ref('silver_source_coverage') }}
+{%- endmacro %}
+
 {#- A postcode as it is matched against the postcode lookup: upper case, every space removed
     (the bronze.postcodes.postcode_key rule). -#}
 {% macro postcode_match_key(column) -%}

@@ -179,7 +179,8 @@ select
         (extract(year from c.history_start) = r.calendar_year
             and c.history_start > make_date(cast(r.calendar_year as integer), 1, 1))
         or (extract(year from c.history_end) = r.calendar_year
-            and c.history_end < make_date(cast(r.calendar_year as integer), 12, 31)),
+            and c.history_end < make_date(cast(r.calendar_year as integer), 12, 31))
+        or r.calendar_year < ({{ first_complete_calendar_year() }}),
         false) as is_partial_year,
     r.area,
     r.district,
