@@ -340,7 +340,10 @@ def test_bi_reader_sees_whole_versions_throughout_a_full_refresh(refreshed, tmp_
     try:
         deadline = time.monotonic() + 60
         while not ready.exists():
-            assert reader.poll() is None and time.monotonic() < deadline, reader.communicate()
+            if reader.poll() is not None or time.monotonic() > deadline:
+                reader.kill()  # a reader that never read must not hang the suite
+                out, err = reader.communicate(timeout=30)
+                pytest.fail(f"the BI reader read no published version in 60 s: {out[-1000:]} {err[-1000:]}")
             time.sleep(0.05)
         result = refreshed["job"].execute_in_process(
             instance=refreshed["instance"], raise_on_error=False, tags={FORCE_TAG: "true"})
