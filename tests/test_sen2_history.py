@@ -39,6 +39,8 @@ import pytest
 from orchestration.ingest.postcodes import ingest_postcodes
 from orchestration.ingest.sen2 import ingest_sen2
 from orchestration.pseudonymise import DEV_KEY, pseudonym
+from orchestration.report.data import load_report_data
+from orchestration.report.render import build_pages
 from orchestration.returns.model import example_upn
 from orchestration.sen2 import writer
 from orchestration.sen2.coverage import (
@@ -356,6 +358,11 @@ def test_a_single_return_is_flagged_and_covers_its_census_only(built):
     assert section_note(coverage, "pathways") == (
         "Only one SEN2 return is loaded: phase transfer pairs consecutive census days, so it "
         "needs two returns (see Methods).")
+    pages, _ = build_pages(load_report_data(warehouse), D(2025, 10, 1))
+    sections = {s.id: s for s in pages[0].sections}
+    assert sections["methods"].blocks[0].text == methods_note(coverage)
+    assert sections["pathways"].blocks[0].text == section_note(coverage, "pathways")
+    assert sections["timeliness"].blocks[0].tone == "warning"
 
 
 def test_the_report_note_for_two_returns(built):

@@ -31,6 +31,7 @@ from orchestration.disclosure.declarations import (
 from orchestration.report.council import ReportCouncil, load_report_council
 from orchestration.report.disclosure import FLAG_SUFFIX, NOT_APPLICABLE, NOT_AVAILABLE
 from orchestration.report.kpi_thresholds import KpiThreshold, load_kpi_thresholds
+from orchestration.sen2.coverage import COVERAGE_RELATION, SourceCoverage, load_source_coverage
 
 GOLD_SCHEMA = "gold"
 RELEASE_SCHEMA = "external"  # the audited release (orchestration/disclosure/)
@@ -121,6 +122,7 @@ class ReportData:
     audit: ReleaseAudit | None = None  # None: no release has been audited in this warehouse
     kpi_thresholds: tuple[KpiThreshold, ...] = ()  # the RAG thresholds gold.srp_kpis used
     council: ReportCouncil = field(default_factory=ReportCouncil.configured)  # whose report
+    coverage: SourceCoverage | None = None  # what the SEN2 returns loaded answer (sen2/coverage.py)
 
     def as_of(self, today: dt.date) -> dt.date:
         """The date the figures can speak for: today, or the latest extract if earlier."""
@@ -267,10 +269,11 @@ def load_report_data(
         cascades = _cascade_counts(con) if extract else None
         thresholds = load_kpi_thresholds(con)
         council = load_report_council(con, present)
+        coverage = load_source_coverage(con) if COVERAGE_RELATION in present else None
     finally:
         con.close()
     return ReportData(gold, errors, history, Path(warehouse_path).name, extract, cascades,
-                      audience, schema, audit, thresholds, council)
+                      audience, schema, audit, thresholds, council, coverage)
 
 
 def report_year(years: set[str], today: dt.date) -> str | None:

@@ -52,6 +52,7 @@ from orchestration.report.returns_status import (
     status_of,
 )
 from orchestration.report.sections import KPIS, RECONCILIATION, SECTION_ORDER
+from orchestration.sen2.coverage import methods_note, section_note
 
 TEMPLATES = Path(__file__).parent / "templates"
 REPORT_FILE_PATTERNS = ("index.html", "area-*.html", "district-*.html", "school-*.html")
@@ -309,6 +310,8 @@ def _page_sections(
         section = generic_section(data, spec, place, year, links, names)
         if section and spec is KPIS and section.available:
             _add_kpi_thresholds(section, data)
+        if section and (partial := section_note(data.coverage, section.id)):
+            section.blocks.insert(0, Note(partial, "warning"))  # a single SEN2 return
         if section:
             sections.append(section)
     children = _children_table(place, places, pub)
@@ -351,7 +354,9 @@ def build_pages(data: ReportData, today: dt.date) -> tuple[list[Page], str | Non
             crumbs.append((place.district, by_key[("district", place.district)].filename))
         sections = _page_sections(data, years, year, place, places, links, names)
         if place.level == "county":
-            sections.append(Section("methods", "Methods and definitions", ""))
+            sources = methods_note(data.coverage)  # SEN2 returns: what they cover
+            sections.append(Section("methods", "Methods and definitions", "",
+                                    blocks=[Note(sources, "info")] if sources else []))
             sections.append(_data_quality_section(data, years.get(year) if year else None))
         title = {
             "county": f"{data.council.name} county overview",
