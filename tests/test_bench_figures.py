@@ -108,3 +108,17 @@ def test_the_floor_reads_windows_1252_gias(tmp_path):
     floor.read_registers(con, landing, tmp_path)
     assert con.execute("select urn, establishment_name, _source_file from bronze.gias_establishment"
                        ).fetchall() == [("118000", "St Mary\u2019s Primary", "gias/edubase_20250901.csv")]
+
+
+def test_a_ceiling_is_met_at_the_limit_and_a_floor_only_at_or_above_it():
+    run = bench_run()
+
+    def verdict(result, metric):
+        return next(v for v in run._verdicts({"scale": 1, **result}) if v["metric"] == metric)
+
+    assert verdict({"full_refresh_s": 60}, "full_refresh_s")["met"] is True
+    assert verdict({"full_refresh_s": 60.1}, "full_refresh_s")["met"] is False
+    assert verdict({"sen2_xml_ingest_mb_s": 50}, "sen2_xml_ingest_mb_s")["met"] is True
+    assert verdict({"sen2_xml_ingest_mb_s": 49.9}, "sen2_xml_ingest_mb_s") == {
+        "metric": "sen2_xml_ingest_mb_s", "target": ">= 50", "value": 49.9, "met": False}
+    assert verdict({}, "sen2_xml_ingest_mb_s")["met"] is None  # not measured
