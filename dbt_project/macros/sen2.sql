@@ -1,5 +1,6 @@
 {#- Reading the SEN2 person-level return's bronze tables (docs/SEN2.md, "Design of the next
-    step"): typing of its dates and the current rows of its latest extract, and the union of
+    step"): typing of its dates, the current rows of every return and the history built from
+    them ("History from several returns"), and the union of
     the case-management sources silver reads (int_<entity>_sources). reception_year is shared
     with stg_synergy__person. -#}
 
@@ -15,12 +16,6 @@
         try_strptime({{ column }}, '%Y-%b-%d %H:%M:%S'),
         try_strptime({{ column }}, '%Y-%b-%d')
     ) as date)
-{%- endmacro %}
-
-{#- The extract date of the latest SEN2 return loaded (null when none has landed). -#}
-{% macro latest_sen2_extract() -%}
-    select max(_extract_date) from {{ source('bronze', 'sen2_header') }}
-    where _superseded_by_sha256 is null
 {%- endmacro %}
 
 {#- The records of one SEN2 module (spec.MODULES key: person, requests, ...) of every return
