@@ -10,6 +10,8 @@ stops the sensors and schedules (a landing-file tick would queue a refresh ahead
 measured run) and waits until no run is in progress. Then, --runs times, it launches through
 GraphQL what the UI's "Materialize" button launches, the asset job with only the asset and all
 its checks selected, and times launchRun until the run is SUCCESS (median and range).
+`ui_single_asset_run_s` is the median of the runs' own durations as the UI shows them (run
+start, once its worker has loaded the code, to run end): the issue's "run under 8 s".
 
 The last run is broken down from its event log: queued until the daemon dequeued it, the
 run worker's start-up (process start and code-location load), each step, and the time after
@@ -51,6 +53,7 @@ LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $pa
 RUNS = """query($statuses: [RunStatus!]) { runsOrError(filter: {statuses: $statuses}) {
     ... on Runs { results { runId } } } }"""
 STATUS = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
+TIMES = """query($id: ID!) { runOrError(runId: $id) { ... on Run { startTime endTime } } }"""
 
 
 def quiet_instigators(port: int) -> str:
@@ -104,6 +107,13 @@ def timed_run(port: int, params: dict) -> tuple[str, str, float]:
             raise SystemExit(f"run {run_id} did not finish in time")
         time.sleep(POLL_S)
     return run_id, status, round(time.perf_counter() - started, 3)
+
+
+def run_duration(port: int, run_id: str) -> float:
+    """The run's duration as the UI shows it: from the run starting (its worker has loaded the
+    code) to its end."""
+    run = graphql(port, TIMES, {"id": run_id})["runOrError"]
+    return round(run["endTime"] - run["startTime"], 3)
 
 
 def breakdown(home: Path, run_id: str) -> dict:
@@ -185,6 +195,7 @@ def main() -> int:
         wait_until_idle(port)
         params = launch_params(port, repository, asset)
         runs = [timed_run(port, params) for _ in range(args.runs)]
+        durations = sorted(run_duration(port, run_id) for run_id, _, _ in runs)
         details = breakdown(home, runs[-1][0])
     finally:
         stop_ui(ui)
@@ -196,13 +207,16 @@ def main() -> int:
         "checks": [c["name"] for c in params["selector"]["assetCheckSelection"]],
         "ui_single_asset_s": walls[len(walls) // 2] if ok else None,
         "ui_single_asset_runs_s": [wall for _, _, wall in runs],
+        "ui_single_asset_run_s": durations[len(durations) // 2] if ok else None,
+        "ui_single_asset_run_durations_s": durations,
         "statuses": [status for _, status, _ in runs],
         "ui_start_s": ui_start_s,
         "last_run": {k: v for k, v in details.items() if k != "timeline"},
     }
     print("\n".join(details["timeline"]))
     print(f"\n{args.asset}: launch to {runs[-1][1]} {result['ui_single_asset_runs_s']} s "
-          f"(median {result['ui_single_asset_s']}); UI start {ui_start_s} s")
+          f"(median {result['ui_single_asset_s']}); the runs themselves {durations} s; "
+          f"UI start {ui_start_s} s")
     print(json.dumps(result))
     return 0 if ok else 1
 
