@@ -195,7 +195,10 @@ def test_the_supervisor_ends_processes_that_ignore_sigint_left_the_group_or_were
     try:
         deadline = time.monotonic() + 30
         tree: set[process_tree.Process] = set()
-        while len(tree) < 4 and time.monotonic() < deadline:  # top, ignorer, other session, orphan
+        # top, ignorer, other session, orphan; settled once the orphan's parent has ended and
+        # the orphan hangs from the supervisor (a subreaper) beside the top process
+        while not (len(tree) == 4 and _children_of(supervisor.pid, tree) == 2) \
+                and time.monotonic() < deadline:
             time.sleep(0.2)
             tree = process_tree.descendants(supervisor.pid)
         assert len(tree) == 4, [process_tree.command_line(p.pid) for p in tree]
@@ -207,6 +210,11 @@ def test_the_supervisor_ends_processes_that_ignore_sigint_left_the_group_or_were
         process_tree.send(process_tree.descendants(supervisor.pid), signal.SIGKILL)
         supervisor.kill()
         supervisor.wait()
+
+
+def _children_of(parent: int, tree: set[process_tree.Process]) -> int:
+    statuses = (process_tree.status(p.pid) for p in tree)
+    return sum(1 for s in statuses if s is not None and s.parent == parent)
 
 
 def test_the_supervisor_stops_what_its_command_left_when_it_ends_by_itself():
