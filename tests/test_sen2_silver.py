@@ -347,3 +347,37 @@ def test_a_newer_synergy_extract_switches_silver_back_wholesale(built):
     dbt_run(built, warehouse, "silver_person")
     assert rows(warehouse, "select person_key, extract_date from silver.silver_person") == {
         (key("person", "7"), D(2025, 3, 1))}
+
+
+def sen2_identifier_leaks(warehouse: Path) -> list[tuple]:
+    """Text values outside bronze equal to a SEN2 person's name, UPN, ULN, date of birth or
+    postcode (identifiers of the return, so a match is a leak, not vocabulary)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        people = con.execute("select upn, uniquelearnernumber, surname, forename, postcode, "
+                             "personbirthdate from bronze.sen2_person").fetchall()
+        identifiers = {str(v).strip().upper() for person in people for v in person if v}
+        identifiers |= {v.replace(" ", "") for v in identifiers}  # postcodes without spaces
+        assert {"J886000000001", "1234567890", "CT11AA"} <= identifiers  # the return's own
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_schema not in ('bronze', 'information_schema', 'pg_catalog') "
+            "and data_type = 'VARCHAR'").fetchall()
+        assert columns
+        return [(schema, table, column, value)
+                for schema, table, column in columns
+                for (value,) in con.execute(
+                    f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null')
+                .fetchall()
+                if value.strip().upper() in identifiers or value.replace(" ", "").upper() in identifiers]
+
+
+def test_no_sen2_identifier_leaves_bronze(built):
+    """Names, UPN, ULN, date of birth and postcode are used in staging for keys and centroids
+    only: no table outside bronze holds one of those values."""
+    assert sen2_identifier_leaks(built / "warehouse.duckdb") == []
+
+
+def test_the_identifier_scan_finds_a_leak(built):
+    leaked = copy_with(built, "create table silver.leak as select lower(postcode) as home "
+                              "from bronze.sen2_person where postcode is not null")
+    assert ("silver", "leak", "home", "ct1 1aa") in sen2_identifier_leaks(leaked)
