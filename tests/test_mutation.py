@@ -65,6 +65,14 @@ def test_a_mutant_changes_the_scratch_copy_only(tmp_path):
     assert (tmp_path / "tests" / "test_census_day_boundaries.py").is_file()
 
 
+def test_an_exactness_test_passes_in_the_unmutated_scratch_copy(tmp_path):
+    """The small version of the slow run below: a copy that lacks a file the platform reads
+    (the council configuration once) fails every mutant's tests, so the score means nothing."""
+    mutate.copy_repository(tmp_path)
+    census_day = "tests/test_census_day_boundaries.py::test_srp_placement_entry_and_leaving_on_census_day"
+    assert mutate.run_tests(tmp_path, (census_day,)) == 0
+
+
 def test_only_a_failing_test_run_kills_a_mutant():
     assert mutate.is_killed(1) and not mutate.is_killed(0)
     for broken_run in (2, 3, 4, 5):  # interrupted, internal error, usage error, no tests

@@ -1,7 +1,7 @@
 """Mutation testing of the dbt SQL: `make mutate` (or `python -m tests.mutation.mutate`).
 
-For each curated mutant (tests/mutation/mutants.py) it copies the repository's tracked files
-(dbt project, seeds, orchestration, tests) into a scratch folder, applies the mutant there
+For each curated mutant (tests/mutation/mutants.py) it copies every tracked file of the
+repository (3 MB: code, dbt project, seeds, council configuration...) into a scratch folder, applies the mutant there
 (the real dbt files are never touched), and runs the exactness tests that cover the mutated
 file against the copy: pytest runs inside the copy with the copy first on PYTHONPATH, so
 orchestration.settings.DBT_PROJECT_DIR and the tests' dbt builds use the mutated project.
@@ -25,7 +25,6 @@ from tests.mutation.mutants import MUTANTS, Mutant
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT = "dbt_project"
-COPIED = ("dbt_project", "seeds", "orchestration", "tests", "pyproject.toml")
 TIMEOUT_SECONDS = 900  # a mutant that makes a query run away counts as killed
 
 SRP_EXACT = "tests/test_gold_srp_exact.py"
@@ -70,8 +69,9 @@ def problems(mutants: tuple[Mutant, ...] = MUTANTS, root: Path = REPO_ROOT) -> l
 
 
 def copy_repository(destination: Path, root: Path = REPO_ROOT) -> None:
-    """The tracked files the exactness tests need, as they are in the working tree."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--", *COPIED], cwd=root, check=True,
+    """Every tracked file as it is in the working tree: a list of what the exactness tests
+    need would miss the next folder the code comes to read (the council configuration did)."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, check=True,
                             capture_output=True).stdout.decode().split("\0")
     for name in filter(None, listed):
         source = root / name
