@@ -12,8 +12,9 @@ witan.sen2 reads the export. Modules are keyed in snake case (``named_plan``); e
 element in the XML and its file suffix in the Blade set (``Blade-Export_<dd-mm-yyyy>_namedplan.csv``).
 
 Years. The collection year is the January census year (``2025`` = the return made in January
-2025, the census reference date in it). Changes between years, as issue 16 and witan.sen2's
-reader record them:
+2025, the census reference date in it). Changes between years, as issue 16 dates them (witan.sen2's
+readers have the same items before and after each change but date them by template version,
+"<v1.2" / ">=v1.2", not by collection year: docs/SEN2.md "How spec.py was checked"):
 
 * 2025: ``gendercurrent`` (module 1) became ``sex``;
 * 2025: the annual review meeting date and outcome (``reviewmeeting``, ``reviewoutcome``) are
@@ -124,6 +125,11 @@ ITEMS = (
     Item(_H, "Release", group=_SRC),
     Item(_H, "SerialNo", group=_SRC),
     Item(_H, "DateTime", group=_SRC),
+    # Designated Medical / Clinical Officer: columns of the Blade export's sen2 file in every
+    # layout witan.sen2 reads (the DfE publishes them as Yes/No/Recruiting); where they stand
+    # in the XML header is not known here, so they are read at any depth and written under it.
+    Item(_H, "DMO"),
+    Item(_H, "DCO"),
     # module 1: person
     Item(_P, "Surname", mandatory=True, personal=True),
     Item(_P, "Forename", mandatory=True, personal=True),

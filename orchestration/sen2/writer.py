@@ -78,7 +78,7 @@ def _header_element(header: Record, order: list[str]):
                 groups[known.group] = etree.SubElement(element, known.group)
             _leaf(groups[known.group], known.xml, text)
         else:
-            _leaf(element, name, text)
+            _leaf(element, known.xml if known else name, text)
     return element
 
 
