@@ -17,7 +17,7 @@ takes --xml (for instance the sample generator's return: ``python -m orchestrati
 
 The cycle collector is off in ``read`` and ``validate`` as the ingest turns it off. Each stage
 reports the median wall and CPU (time.process_time) seconds, MB/s of the file over each (MB =
-10^6 bytes) and its child's peak RSS (os.wait4). CPU time is the steadier figure on a shared
+10^6 bytes) and its child's own peak RSS (VmHWM). CPU time is the steadier figure on a shared
 machine. Prints a table, then one JSON line. --profile runs one stage under cProfile and prints
 its top entries instead. Targets are reported, never asserted.
 """
@@ -134,7 +134,7 @@ def child(stage: str, path: Path, profile: bool) -> None:
     if stage != "ingest":
         gc.disable()  # as the ingest does while a return loads
     if not profile:
-        print(json.dumps(RUNNERS[stage](path)))
+        print(json.dumps(RUNNERS[stage](path) | own_peak_rss()))
         return
     import orchestration.ingest.sen2  # noqa: F401 - imports are not the stages' cost
     import orchestration.sen2.validate  # noqa: F401
@@ -153,8 +153,22 @@ def child(stage: str, path: Path, profile: bool) -> None:
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(25)
 
 
+def own_peak_rss() -> dict:
+    """This process's own peak RSS (Linux VmHWM, per address space, so it starts afresh at
+    exec). wait4's ru_maxrss does not: Linux carries the parent's peak across fork and exec,
+    so a child of a parent that wrote a 750 MB return reported the parent's 3.1 GB."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return {}
+    kilobytes = next((int(line.split()[1]) for line in status.splitlines()
+                      if line.startswith("VmHWM:")), None)
+    return {} if kilobytes is None else {"own_peak_rss_mb": kilobytes / 1024}
+
+
 def measured(stage: str, path: Path) -> dict:
-    """The stage in a child process: its figures and its peak RSS."""
+    """The stage in a child process: its figures and its peak RSS (its own, where the
+    system says it; else wait4's, which can include the parent's)."""
     process = subprocess.Popen([sys.executable, __file__, "--child", stage, "--xml", str(path)],
                                stdout=subprocess.PIPE, cwd=REPO_ROOT)
     out = process.stdout.read()
@@ -162,8 +176,8 @@ def measured(stage: str, path: Path) -> dict:
     process.stdout.close()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"stage {stage} failed")
-    return json.loads(out.decode().strip().splitlines()[-1]) | {
-        "peak_rss_mb": usage.ru_maxrss / 1024}
+    figures = json.loads(out.decode().strip().splitlines()[-1])
+    return figures | {"peak_rss_mb": figures.pop("own_peak_rss_mb", usage.ru_maxrss / 1024)}
 
 
 def summarise(runs: list[dict], size_mb: float) -> dict:
