@@ -1,7 +1,9 @@
 -- Travel from home to SRP: per SRP (school x designation) x academic year over the pupils on
 -- roll on census day (school rows carry the school's geography), rolled up by where the pupils
 -- LIVE: their home district, home area and the county (designation 'All' = every designation),
--- so a district with no SRP of its own still shows how far its children travel. Distances are
+-- so a district with no SRP of its own still shows how far its children travel; each SRP's
+-- own district and area ('All') and the county have a row too (0 pupils when nobody is on
+-- roll there: a year with empty SRPs keeps its hierarchy). Distances are
 -- straight-line km; unknown distances are never counted as 0.
 with years as (
     {{ census_years_covered() }}
@@ -58,6 +60,12 @@ home_rows as (
            designation, person_key, distance_km, lives_in_other_district, distance_unknown
     from pupil_rows
     where person_key is not null
+    union all
+    -- each SRP row once more without a pupil, at the SCHOOL's district and area, so a year or a
+    -- district whose SRPs have nobody on roll still has its roll-up rows (0 pupils): the
+    -- school's district and area ('All') and the county (each designation and 'All')
+    select distinct academic_year, area, district, null, null, designation, null, null, 0, 0
+    from pupil_rows
 ),
 
 rolled_up as (
@@ -80,6 +88,10 @@ rolled_up as (
         (academic_year{{ ', ' ~ keys if keys }})
         {%- endif %}
     )
+    {%- if level in ('district', 'area') %}
+    -- a district or area's row per designation only where its children are on roll
+    having count(person_key) > 0 or grouping(designation) = 1
+    {%- endif %}
     {%- endfor %}
 )
 
