@@ -182,6 +182,9 @@ HOSTILE = {
     "zip_renamed": (None, "not_xml"),
     "csv_renamed": (b"surname,forename\nA,B\n", "not_xml"),
     "truncated": (_message()[:-40], "truncated"),
+    # cut inside a two-byte character: libxml2 would quote the byte, which is data
+    "truncated_mid_character": (_message(PERSON.format("Zo\u00eb" * 3)).split(b"\xc3")[0]
+                                + b"\xc3", "truncated"),
     "malformed": (_message(PERSON.format("A</Forename>")), "malformed_xml"),
     "undeclared_entity": (_message(PERSON.format("&nbsp;")), "malformed_xml"),
     "wrong_root": (_message().replace(b"Message>", b"Return>"), "wrong_root"),
@@ -217,6 +220,25 @@ def test_hostile_xml_is_refused_with_a_reason(case, tmp_path):
     assert caught.value.rule == rule
     assert caught.value.rule in REASONS and path.name in caught.value.reason
     assert "0x" not in caught.value.reason and "Zo" not in caught.value.reason  # no data
+    assert "C3" not in caught.value.reason
+
+
+def test_record_rows_are_the_lines_their_elements_start_on_past_line_65535(tmp_path):
+    """libxml2 keeps an element's line in 16 bits; past line 65,535 lxml read every record one
+    line late (a person on line 65,554 was said to be on 65,555): every real LA's return is
+    that long. Each record's row is checked against where its start tag is in the file."""
+    path = write_xml(example_return(1400), tmp_path / "long.xml")
+    data = path.read_bytes()
+    records = list(iter_xml(path))
+    assert max(r.row for r in records) > 70_000
+    for module in spec.MODULES[1:]:
+        tag = f"<{module.xml}>".encode()
+        starts, line, at = [], 1, 0
+        while (found := data.find(tag, at)) != -1:
+            line += data.count(b"\n", at, found)
+            starts.append(line)
+            at = found + 1
+        assert [r.row for r in records if r.module == module.key] == starts, module.key
 
 
 @pytest.mark.parametrize("limit, persons, rule", [

@@ -88,6 +88,25 @@ def iter_xml(path: str | Path, limits: Limits = LIMITS,
         del context
 
 
+# libxml2 keeps an element's line in 16 bits: from this line on lxml reads it elsewhere
+_LINE_CAP = 65535
+
+
+def _line(element) -> int | None:
+    """The line an element starts on. Past line 65,535 libxml2 has no line for an element and
+    lxml gives that of the text after its start tag, counted where that text ends: a start tag
+    followed by a line break read one line late (every record of a return of more than about
+    1,300 persons). The text's line breaks are taken off again."""
+    line = element.sourceline
+    if line is None or line < _LINE_CAP:
+        return line
+    if element.text is not None:
+        return line - element.text.count("\n")
+    if len(element):
+        return _line(element[0])  # the first child starts on the same line
+    return line - (element.tail or "").count("\n")  # an empty element: its tail's line
+
+
 def _reason(rule: str) -> str:
     return REASONS[rule]
 
@@ -131,11 +150,20 @@ def _syntax_error(name: str, exc: etree.XMLSyntaxError) -> Sen2FileError:
         # libxml2 goes on to list the offending bytes: never repeat them (they are data)
         return Sen2FileError("wrong_encoding", f"{name}: text that is not UTF-8{where}; a "
                                                "SEN2 return is UTF-8")
-    if "Premature end of data" in text or "EndTag: '</' not found" in text:
+    if ("Premature end of data" in text or "EndTag: '</' not found" in text
+            or "Incomplete UTF-8 sequence" in text):  # cut inside a tag or a character
         return Sen2FileError("truncated", f"{name}: {_reason('truncated')}{where}")
     if "huge" in text.lower():
         return Sen2FileError("item_too_long", f"{name}: {_reason('item_too_long')}{where}")
-    return Sen2FileError("malformed_xml", f"{name}: {_reason('malformed_xml')}{where}: {text}")
+    return Sen2FileError("malformed_xml", f"{name}: {_reason('malformed_xml')}{where}: "
+                                          f"{_without_data(text)}")
+
+
+def _without_data(text: str) -> str:
+    """libxml2's complaint up to where it would quote bytes of the file (they are data)."""
+    for quoting in ("Bytes:", "starting with"):
+        text = text.split(quoting)[0]
+    return text.strip().rstrip(",")
 
 
 class _Reader:
@@ -193,7 +221,7 @@ class _Reader:
         if tag == _HEADER and self.counts["header"]:
             raise Sen2FileError("unexpected_element", f"{self.name}: a second "
                                                       f"{tag} on line "
-                                                      f"{element.sourceline}; a return has one")
+                                                      f"{_line(element)}; a return has one")
         previous = element.getprevious()
         if previous is not None:
             self._check_child(parent, previous)
@@ -241,11 +269,11 @@ class _Reader:
         tag = child.tag if isinstance(child.tag, str) else "(not an element)"
         if parent.tag == spec.PERSONS or parent is self.root:
             raise Sen2FileError("unexpected_element", f"{self.name}: element {tag} on "
-                                                      f"line {child.sourceline} in {parent.tag};"
+                                                      f"line {_line(child)} in {parent.tag};"
                                                       f" a SEN2 return has only "
                                                       f"{' and '.join(allowed)} there")
         raise Sen2FileError("unexpected_element", f"{self.name}: element {tag} on line "
-                                                  f"{child.sourceline} in {parent.tag}; a SEN2"
+                                                  f"{_line(child)} in {parent.tag}; a SEN2"
                                                   " return has none there")
 
     def _check_root(self, root) -> None:
@@ -259,7 +287,7 @@ class _Reader:
 
     def _too_deep(self, element, depth: int) -> Sen2FileError:
         return Sen2FileError("too_deep", f"{self.name}: element {element.tag} on line "
-                                         f"{element.sourceline} is nested {depth} deep, over"
+                                         f"{_line(element)} is nested {depth} deep, over"
                                          f" the limit of {self.limits.max_depth}")
 
     def _refuse_too_deep(self) -> None:
@@ -283,14 +311,14 @@ class _Reader:
     def _too_many(self, module: str, element) -> Sen2FileError:
         return Sen2FileError("too_many_records", f"{self.name}: over "
                                                  f"{self.limits.max_records:,} {module} records"
-                                                 f" (line {element.sourceline})")
+                                                 f" (line {_line(element)})")
 
     def _text(self, element) -> str | None:
         text = element.text
         if text is not None and len(text) > self.limits.max_item_chars:
             raise Sen2FileError("item_too_long", f"{self.name}: element "
                                                  f"{element.tag} on line "
-                                                 f"{element.sourceline} holds {len(text):,}"
+                                                 f"{_line(element)} holds {len(text):,}"
                                                  f" characters, over the limit of "
                                                  f"{self.limits.max_item_chars:,}")
         return text
@@ -299,7 +327,7 @@ class _Reader:
         position = self._count("header", element)
         values: dict[str, str | None] = {}
         self._header_items(element, values, position, 2)
-        return Record("header", position, values, None, None, self.name, element.sourceline)
+        return Record("header", position, values, None, None, self.name, _line(element))
 
     def _header_items(self, element, values: dict, position: int, depth: int) -> None:
         """The header's leaf items at any depth (CollectionDetails and Source flattened)."""
@@ -326,7 +354,7 @@ class _Reader:
         person = position if module == "person" else person
         values: dict[str, str | None] = {}
         out.append(Record(module, position, values, parent, person, self.name,
-                          element.sourceline))
+                          _line(element)))
         nested = []
         children = _CHILD_TAGS[module]
         longest = self.limits.max_item_chars
@@ -345,7 +373,7 @@ class _Reader:
                 self._refuse_too_deep()
                 raise Sen2FileError("unexpected_element", f"{self.name}: element "
                                                           f"{tag} on line "
-                                                          f"{child.sourceline} (in {module}) "
+                                                          f"{_line(child)} (in {module}) "
                                                           "holds elements; a SEN2 item holds text")
             text = child.text
             if name in values or (text is not None and len(text) > longest):
@@ -364,9 +392,9 @@ class _Reader:
         m = spec.MODULE[module]
         self.problems.append(Problem(
             "repeated_item",
-            f"{self.name} line {leaf.sourceline}: module {m.number} {m.title} record {position},"
+            f"{self.name} line {_line(leaf)}: module {m.number} {m.title} record {position},"
             f" item {name}: {what('repeated_item')}",
-            leaf.sourceline, name, None, ERROR))
+            _line(leaf), name, None, ERROR))
 
 
 _HEADER, _PERSON = spec.MODULE["header"].xml, spec.MODULE["person"].xml
