@@ -33,7 +33,7 @@ $(BIN)/python:
 	@$(call logged,install,virtual environment $(VENV) (log: $(INSTALL_LOG)),$(PYTHON) -m venv $(VENV))
 
 # Reinstall only when the dependency list changes.
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml setup.py orchestration/sen2/_native.c | $(BIN)/python
 	@$(call logged,install,packages: pip install -e '.[dev]',$(BIN)/pip install --upgrade pip && $(BIN)/pip install -e '.[dev]')
 	@touch $(STAMP)
 
