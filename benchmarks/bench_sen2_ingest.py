@@ -1,7 +1,8 @@
 """Time the SEN2 XML return's ingest: reading, validating and the whole bronze load, apart.
 
     .venv/bin/python benchmarks/bench_sen2_ingest.py [--persons 20000] [--repeats 3]
-        [--xml PATH] [--profile read|validate|ingest]
+        [--xml PATH] [--stages read,read_columns,validate,ingest,ingest_records]
+        [--profile STAGE]
 
 Writes a valid made-up return of --persons persons (orchestration/sen2/example.py, review dates
 after the census moved onto it, through orchestration/sen2/writer.py: 9 records a person,
@@ -9,11 +10,16 @@ after the census moved onto it, through orchestration/sen2/writer.py: 9 records 
 takes --xml (for instance the sample generator's return: ``python -m orchestration.sample_data
 --input-format sen2-xml``), then runs each stage --repeats times in a child process of its own:
 
-* ``read``: every record of ``iter_xml`` (the streaming reader);
+* ``read``: every record of ``iter_xml`` (the streaming reader, the reference);
+* ``read_columns``: every batch of the native reader (``native_reader.column_batches``,
+  orchestration/sen2/_native.c): the same return as per-module Arrow columns;
 * ``validate``: ``validate`` over the batches the ingest checks (``read_batches``: 20,000
   persons a batch); only the validate calls are timed;
-* ``ingest``: ``ingest_sen2`` of a landed folder into an empty warehouse (reading, validating,
-  Arrow batches into bronze, registry), the figure the issue's target is about.
+* ``ingest``: ``ingest_sen2`` of a landed folder into an empty warehouse (archiving,
+  reading, validating, Arrow batches into bronze, registry), the figure the issue's target
+  is about: the platform's own path, the native reader's columns where it is built;
+* ``ingest_records``: the same with the native reader switched off (``SEND_SEN2_NATIVE=0``):
+  records from ``iter_xml``, as on a machine where the extension could not be built.
 
 The cycle collector is off in ``read`` and ``validate`` as the ingest turns it off. Each stage
 reports the median wall and CPU (time.process_time) seconds, MB/s of the file over each (MB =
@@ -41,7 +47,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-STAGES = ("read", "validate", "ingest")
+STAGES = ("read", "read_columns", "validate", "ingest", "ingest_records")
 EXTRACT_DATE = "2025-01-30"
 TARGET_MB_S = 50
 
@@ -66,6 +72,17 @@ def run_read(path: Path) -> dict:
     started, started_cpu = time.perf_counter(), time.process_time()
     for _ in iter_xml(path):
         records += 1
+    return {"wall_s": time.perf_counter() - started,
+            "cpu_s": time.process_time() - started_cpu, "records": records}
+
+
+def run_read_columns(path: Path) -> dict:
+    from orchestration.sen2 import native_reader
+
+    records = 0
+    started, started_cpu = time.perf_counter(), time.process_time()
+    for batch in native_reader.column_batches(path):
+        records += sum(table.num_rows for table in batch.values())
     return {"wall_s": time.perf_counter() - started,
             "cpu_s": time.process_time() - started_cpu, "records": records}
 
@@ -101,6 +118,7 @@ def _ingest(path: Path) -> dict:
     import duckdb
 
     from orchestration.ingest.sen2 import ingest_sen2
+    from orchestration.sen2 import native_reader
 
     with tempfile.TemporaryDirectory(prefix="bench-sen2-") as temp:
         landing = Path(temp) / "landing"
@@ -116,7 +134,7 @@ def _ingest(path: Path) -> dict:
                 "SELECT rows_loaded, rows_rejected, status FROM bronze.file_registry"
                 " WHERE source = 'sen2'").fetchone()
     return {"wall_s": wall, "cpu_s": cpu, "rows_loaded": loaded, "rows_rejected": rejected,
-            "status": status}
+            "status": status, "reader": "native" if native_reader.available() else "records"}
 
 
 def _place(path: Path, target: Path) -> None:
@@ -126,12 +144,15 @@ def _place(path: Path, target: Path) -> None:
         shutil.copyfile(path, target)
 
 
-RUNNERS = {"read": run_read, "validate": run_validate, "ingest": run_ingest}
+RUNNERS = {"read": run_read, "read_columns": run_read_columns, "validate": run_validate,
+           "ingest": run_ingest, "ingest_records": run_ingest}
 
 
 def child(stage: str, path: Path, profile: bool) -> None:
     """One stage in this process; its figures as one JSON line on stdout."""
-    if stage != "ingest":
+    if stage == "ingest_records":
+        os.environ["SEND_SEN2_NATIVE"] = "0"
+    if not stage.startswith("ingest"):
         gc.disable()  # as the ingest does while a return loads
     if not profile:
         print(json.dumps(RUNNERS[stage](path) | own_peak_rss()))
@@ -140,7 +161,7 @@ def child(stage: str, path: Path, profile: bool) -> None:
     import orchestration.sen2.validate  # noqa: F401
     profiler = cProfile.Profile()
     profiler.enable()
-    if stage == "ingest":
+    if stage.startswith("ingest"):
         profiler.disable()
         with tempfile.TemporaryDirectory(prefix="bench-sen2-warm-") as temp:
             _ingest(write_return(3, Path(temp) / "warm.xml"))
@@ -227,7 +248,8 @@ def main() -> None:
     summary = {"file_mb": round(size_mb, 2), "persons": None if args.xml else args.persons,
                "target_mb_s": TARGET_MB_S, "cpus": os.cpu_count(),
                "load_average": os.getloadavg()[0]}
-    names = {"ingest": "sen2_xml_ingest", "read": "sen2_xml_read", "validate": "sen2_validate"}
+    names = {"ingest": "sen2_xml_ingest", "read": "sen2_xml_read", "validate": "sen2_validate",
+             "read_columns": "sen2_xml_read_columns", "ingest_records": "sen2_xml_ingest_records"}
     for stage, r in results.items():
         summary |= {f"{names[stage]}_mb_s": r["mb_s"], f"{names[stage]}_cpu_mb_s": r["cpu_mb_s"],
                     f"{names[stage]}_wall_s": r["wall_s"], f"{names[stage]}_cpu_s": r["cpu_s"],

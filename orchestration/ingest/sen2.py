@@ -35,10 +35,13 @@ import datetime as dt
 import gc
 import json
 import os
+import queue
 import re
 import tempfile
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
 from typing import Iterator
@@ -56,10 +59,12 @@ from orchestration.ingest.runner import FailureCollector, IngestSummary, transac
 from orchestration.ingest.schema import ensure_bronze_schema, table
 from orchestration.ingest.sen2_bronze_schema import LANDING_SEN2, sen2_item_columns, sen2_table
 from orchestration.problems import ERROR, Problem
-from orchestration.sen2 import spec
+from orchestration.sen2 import native_reader, spec
 from orchestration.sen2.blade import read_blade
-from orchestration.sen2.records import REASONS, Record, Sen2FileError, Sen2Return
-from orchestration.sen2.validate import duplicate_people, validate
+from orchestration.sen2.records import (
+    LINE, PARENT, PERSON, POSITION, REASONS, Record, Sen2FileError, Sen2Return,
+)
+from orchestration.sen2.validate import any_repeated, duplicate_people, suspect_persons, validate
 from orchestration.sen2.xml_reader import iter_xml
 
 SOURCE = LANDING_SEN2  # registry source, and the landing folder
@@ -264,8 +269,12 @@ def _load_return(con, folder: Folder, files: list[LandedFile], xml: bool,
     staged = _Staged(con, files, folder.extract_date, now)
     try:
         with _under_landed_names(files) as view, _without_cycle_collection():
-            for number, batch in enumerate(read_batches(view, xml)):
-                staged.add(batch, first=number == 0)
+            read = xml and native_reader.available() and _add_column_batches(staged, view)
+            if not read:
+                if xml and native_reader.available():  # read again: its rows are taken out
+                    staged = _Staged(con, files, folder.extract_date, now)
+                for number, batch in enumerate(read_batches(view, xml)):
+                    staged.add(batch, first=number == 0)
     except Sen2FileError as error:
         staged.drop()
         return _quarantine_all(files, error)
@@ -279,6 +288,65 @@ def _load_return(con, folder: Folder, files: list[LandedFile], xml: bool,
                         encoding="utf-8" if xml else None,
                         problems=problems_by_file[f.path.name])
             for f in files]
+
+
+def _add_column_batches(staged: _Staged, folder: Path) -> bool:
+    """The XML return read by the native reader, as columns; False (the caller reads it again
+    with ``iter_xml``, whose verdict counts) when that reader was not sure of the file."""
+    path = next(folder.glob("*"))
+    try:
+        for number, tables in enumerate(_read_ahead(native_reader.column_batches(
+                path, batch_persons=BATCH_PERSONS))):
+            staged.add_columns(tables, path.name, first=number == 0)
+    except native_reader.NativeFallback:
+        return False
+    return True
+
+
+def _read_ahead(batches: Iterator) -> Iterator:
+    """The batches, each next one read in a thread of its own while the caller checks and
+    loads this one (the native reader parses without holding the GIL, and DuckDB inserts
+    without it, so the two use both cores). At most two batches wait; an error of the
+    reader is raised here; stopping early stops the reader."""
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    end = object()
+
+    def hand_over(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not hand_over((batch, None)):
+                    return
+            hand_over((end, None))
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            hand_over((None, error))
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=read, name="sen2-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            batch, error = ready.get()
+            if error is not None:
+                raise error
+            if batch is end:
+                return
+            yield batch
+    finally:
+        stop.set()
+        reader.join()
 
 
 _THESE_VERSIONS = "concat(_source_file, '|', _sha256) IN ?"  # a list of "<file>|<sha256>"
@@ -298,17 +366,82 @@ class _Staged:
         self.landed: dict[str, int] = defaultdict(int)  # records per file name
         self.problems: list[tuple[Problem, str]] = []  # each with its file name
         self.persons: list[Record] = []  # person records with their identifiers only
+        # the same, of batches added as columns: (file name, their columns)
+        self.person_columns: list[tuple[str, pa.Table]] = []
+        self.header: Record | None = None
         self.header_cause: dict = {}  # the header's rejection, carried to later batches
         self.versions = [f"{f.source_file}|{f.sha256}" for f in files]
         self.drop()  # rows these very versions loaded before (a folder loaded again)
 
     def add(self, batch: Sen2Return, first: bool) -> None:
+        self._add_checked(batch, first, self._checked(batch, first))
+
+
+    def add_columns(self, tables: dict[str, pa.Table], source: str, first: bool) -> None:
+        """A batch read as columns (native_reader): only the persons whose records may have a
+        problem (``suspect_persons``) are read as records and go through ``add``'s checks;
+        the others' rows go to bronze as they are. A rejected header rejects everything, so
+        then the whole batch goes through ``add``."""
+        if first:
+            self.header = _header_of(tables, source)
+        if not self.header_cause:
+            year = spec.supported_year(self.header.values.get("year"))
+            reference = spec.parse_date(self.header.values.get("referencedate") or "")
+            suspects = suspect_persons(tables, year, reference)
+            batch = self._records_of(tables, source, suspects)
+            checked = self._checked(batch, first)
+            if not any(module == "header" for module, _ in checked[2]):
+                self._add_checked(batch, first, checked)
+                self._add_rows(tables, source, suspects, year)
+                return
+        self.add(self._records_of(tables, source, None), first)
+
+    def _records_of(self, tables: dict[str, pa.Table], source: str,
+                    persons: set[int] | None) -> Sen2Return:
+        """The batch's records (of these persons only, when given), with the header."""
+        if persons is not None:
+            wanted = pa.array(sorted(persons), pa.int64())
+            tables = {module: t.filter(pc.is_in(t[PERSON], value_set=wanted))
+                      for module, t in tables.items() if module != "header"}
+        batch = Sen2Return("xml")
+        batch.add(self.header)
+        for record in native_reader.records_from_tables(
+                {m: t for m, t in tables.items() if m != "header"}, source):
+            batch.add(record)
+        return batch
+
+    def _add_rows(self, tables: dict[str, pa.Table], source: str, suspects: set[int],
+                  year: int) -> None:
+        """The rows of every person but the suspects, straight from their columns."""
+        wanted = pa.array(sorted(suspects), pa.int64())
+        for module in spec.MODULES[1:]:
+            rows = tables.get(module.key)
+            if rows is None or not rows.num_rows:
+                continue
+            if suspects:
+                rows = rows.filter(pc.invert(pc.is_in(rows[PERSON], value_set=wanted)))
+            self.landed[source] += rows.num_rows
+            _insert_columns(self.con, table(sen2_table(module.key)), module.key, rows,
+                            self.by_name[source], year, self.extract_date, self.now)
+            if module.key == "person":
+                self.person_columns.append((source, rows.select(
+                    [POSITION, PARENT, PERSON, LINE]
+                    + [n for n in spec.PERSON_IDENTIFIERS if n in rows.column_names])))
+
+    def _checked(self, batch: Sen2Return, first: bool):
         problems = [p for p in validate(batch) if p.rule != "duplicate_person"
                     and (first or p.sheet != "header")]
-        rejected, placed, causes = rejected_records(batch, problems, self.header_cause)
+        return rejected_records(batch, problems, self.header_cause)
+
+    def _add_checked(self, batch: Sen2Return, first: bool, checked) -> None:
+        rejected, placed, causes = checked
         if first:
             self.header_cause = {k: v for k, v in causes.items() if k[0] == "header"}
         self.problems += placed
+        self.persons += [Record("person", r.position, {k: r.values.get(k)
+                                                       for k in spec.PERSON_IDENTIFIERS},
+                                r.parent, r.person, r.source, r.row)
+                         for r in batch.records["person"]]
         for module in spec.MODULES:
             if module.key == "header" and not first:
                 continue
@@ -317,18 +450,15 @@ class _Staged:
                 self.landed[name] += len(records)
                 _insert(self.con, table(sen2_table(module.key)), module.key, kept,
                         self.by_name[name], batch.year, self.extract_date, self.now)
-        self.persons += [Record("person", r.position, {k: r.values.get(k)
-                                                       for k in spec.PERSON_IDENTIFIERS},
-                                r.parent, r.person, r.source, r.row)
-                         for r in batch.records["person"]]
 
     def finish(self) -> dict[str, int]:
         """Reject persons given twice, then supersede earlier versions of these files; rows
         loaded per file."""
-        duplicates = duplicate_people(self.persons)
+        people = self._people()
+        duplicates = duplicate_people(people)
         if duplicates:
-            self._reject_persons(duplicates)
-        self.persons = []
+            self._reject_persons(duplicates, people)
+        self.persons, self.person_columns = [], []
         _supersede_earlier_versions(self.con, self.files)
         loaded: dict[str, int] = defaultdict(int)
         for module in spec.MODULES:
@@ -345,10 +475,28 @@ class _Staged:
             self.con.execute(f"DELETE FROM {table(name)} WHERE {_THESE_VERSIONS}",
                              [self.versions])
 
-    def _reject_persons(self, duplicates: list[Problem]) -> None:
+    def _people(self) -> list[Record]:
+        """Every person record with its identifiers, in file order. The persons of batches
+        added as columns are made records only when some identifier is given twice (when
+        none is, there is no duplicate to find, and this returns no one)."""
+        if not self.person_columns:
+            return self.persons
+        for name in spec.PERSON_IDENTIFIERS:
+            values = [pa.array([r.values.get(name) for r in self.persons], pa.string())]
+            values += [rows[name].combine_chunks() for _, rows in self.person_columns
+                       if name in rows.column_names]
+            if any_repeated(pa.concat_arrays(values)):
+                break
+        else:
+            return []
+        people = self.persons + [record for source, rows in self.person_columns for record
+                                 in native_reader.records_from_tables({"person": rows}, source)]
+        return sorted(people, key=lambda r: r.position)
+
+    def _reject_persons(self, duplicates: list[Problem], people: list[Record]) -> None:
         """Each later person record given twice, and every loaded record of theirs."""
         by_position = {int(p.cell): p for p in duplicates}
-        people = {r.position: r for r in self.persons if r.position in by_position}
+        people = {r.position: r for r in people if r.position in by_position}
         positions = list(by_position)
         loaded = {module.key: self._loaded_records(module.key, positions)
                   for module in spec.MODULES[1:]}
@@ -409,9 +557,8 @@ def _insert(con, target: str, module: str, records: list[Record], file: LandedFi
         return
     values = [r.values for r in records]
     given = set().union(*values)  # items no record holds are a column of nulls
-    columns = {name: _clean(pa.array(list(map(dict.get, values, repeat(name))), pa.string()))
-               if name in given else pa.nulls(len(values), pa.string())
-               for name in sen2_item_columns(module)}
+    columns = {name: pa.array(list(map(dict.get, values, repeat(name))), pa.string())
+               for name in sen2_item_columns(module) if name in given}
     columns |= {
         "_position": pa.array([r.position for r in records], pa.int64()),
         "_parent_position": pa.array([r.parent for r in records], pa.int64()),
@@ -420,7 +567,28 @@ def _insert(con, target: str, module: str, records: list[Record], file: LandedFi
         "_blade_ids": pa.array([json.dumps(r.ids) if r.ids else None for r in records],
                                pa.string()),
     }
-    registry.insert_arrow(con, target, pa.table(columns), {
+    _append(con, target, module, columns, len(records), file, year, extract_date, now)
+
+
+def _insert_columns(con, target: str, module: str, rows: pa.Table, file: LandedFile,
+                    year: int, extract_date: dt.date, now: dt.datetime) -> None:
+    """Rows read as columns (native_reader), as ``_insert`` writes records."""
+    if not rows.num_rows:
+        return
+    columns = {name: rows[name] for name in sen2_item_columns(module) if name in rows.column_names}
+    columns |= {"_position": rows[POSITION], "_parent_position": rows[PARENT],
+                "_person_position": rows[PERSON], "_row_number": rows[LINE],
+                "_blade_ids": pa.nulls(rows.num_rows, pa.string())}
+    _append(con, target, module, columns, rows.num_rows, file, year, extract_date, now)
+
+
+def _append(con, target: str, module: str, columns: dict, n: int, file: LandedFile, year: int,
+            extract_date: dt.date, now: dt.datetime) -> None:
+    """Item columns (any not given: nulls) trimmed with blanks as NULL, the other columns as
+    they are, and the file's lineage as constants."""
+    items = {name: _clean(columns.pop(name)) if name in columns else pa.nulls(n, pa.string())
+             for name in sen2_item_columns(module)}
+    registry.insert_arrow(con, target, pa.table(items | columns), {
         "_collection_year": year, "_extract_date": extract_date,
         "_source_file": file.source_file, "_sha256": file.sha256, "_loaded_at": now})
 
@@ -475,14 +643,20 @@ class _RecordIndex:
     def __init__(self, result: Sen2Return):
         self.result = result
         self._by_row: dict[tuple[str, int], Record] | None = None  # built when first needed
+        self._by_position: dict[str, dict[int, Record]] = {}  # the same
 
     def at(self, module: str, position: int) -> Record | None:
-        """A module's records are numbered one after another in their list's order (both
-        readers; a batch of a streamed return holds a run of them)."""
+        """A module's records are mostly numbered one after another in their list's order
+        (both readers; a batch of a streamed return holds a run of them); the records of some
+        persons only (a batch read as columns) are looked up by position."""
         records = self.result.records[module]
         index = position - records[0].position if records else -1
         record = records[index] if 0 <= index < len(records) else None
-        return record if record is not None and record.position == position else None
+        if record is not None and record.position == position:
+            return record
+        if module not in self._by_position:
+            self._by_position[module] = {r.position: r for r in records}
+        return self._by_position[module].get(position)
 
     def find(self, problem: Problem) -> Record | None:
         if problem.sheet in spec.MODULE and (problem.cell or "").isdigit():
@@ -503,8 +677,28 @@ _MODULE_BY_NUMBER = {m.number: m.key for m in spec.MODULES}
 _NAMED_RECORD = re.compile(r"\bmodule (%s) [^,:]*? record (\d+)" % "|".join(_MODULE_BY_NUMBER))
 
 
+def _header_of(tables: dict[str, pa.Table], source: str) -> Record:
+    """The header of a return read as columns (in its first batch), of a year the platform
+    reads; the native reader was not sure of a file without one."""
+    header = native_reader.records_from_tables({"header": tables.get("header")}, source) \
+        if tables.get("header") is not None else []
+    if len(header) != 1:
+        raise native_reader.NativeFallback("no header in the first batch")
+    return _check_year(header[0])
+
+
 def _raw_record(record: Record) -> str:
-    return json.dumps({**record.values, **record.ids}, ensure_ascii=False)
+    """The record's items in the order of its bronze table's columns (then any other item by
+    name), whichever way it was read, and the Blade identifiers."""
+    order = _item_order(record.module)
+    items = sorted(record.values.items(), key=lambda item: (order.get(item[0], len(order)),
+                                                            item[0]))
+    return json.dumps(dict(items) | record.ids, ensure_ascii=False)
+
+
+@lru_cache(maxsize=None)
+def _item_order(module: str) -> dict[str, int]:
+    return {name: n for n, name in enumerate(sen2_item_columns(module))}
 
 
 def _at_record(problem: Problem, record: Record) -> Problem:

@@ -22,7 +22,9 @@ from typing import Iterator
 import pyarrow as pa
 
 from orchestration.sen2 import spec, xml_reader
-from orchestration.sen2.records import Record, Sen2FileError
+from orchestration.sen2.records import (
+    LINE, META_COLUMNS, PARENT, PERSON, POSITION, Record, Sen2FileError,
+)
 
 try:
     from orchestration.sen2 import _native
@@ -30,7 +32,7 @@ except ImportError:  # not built: the pure-Python reader is used
     _native = None
 
 _CHUNK = 1 << 20  # bytes read and parsed at a time (tests make it small)
-ID_COLUMNS = ("position", "parent", "person", "line")
+ID_COLUMNS = META_COLUMNS  # where a record sits, beside its item columns
 _MODULE_ORDER = {m.key: n for n, m in enumerate(spec.MODULES)}
 # the XML declarations the extension is sure of (it reads the file as UTF-8 whatever it says)
 _DECLARATION = re.compile(rb"""<\?xml\s+version\s*=\s*(["'])1\.0\1"""
@@ -119,10 +121,10 @@ def records_from_tables(tables: dict[str, pa.Table], source: str) -> list[Record
     for module in sorted(tables, key=_MODULE_ORDER.__getitem__):
         columns = tables[module].to_pydict()
         items = [name for name in columns if name not in ID_COLUMNS]
-        for i, position in enumerate(columns["position"]):
+        for i, position in enumerate(columns[POSITION]):
             values = {name: (columns[name][i] or None) for name in items
                       if columns[name][i] is not None}
-            out.append(Record(module, position, values, columns["parent"][i],
-                              columns["person"][i], source, columns["line"][i]))
+            out.append(Record(module, position, values, columns[PARENT][i],
+                              columns[PERSON][i], source, columns[LINE][i]))
     out.sort(key=lambda r: (_MODULE_ORDER[r.module], r.position))
     return out

@@ -43,6 +43,13 @@ REASONS = {
 }
 
 
+# A return read as columns (sen2/native_reader.py): one Arrow table per module and batch, each
+# with these four columns (a record's position, its parent's and its person's, and its line)
+# and one text column per item. '#' cannot occur in an XML name, so no item column clashes.
+POSITION, PARENT, PERSON, LINE = "#position", "#parent", "#person", "#line"
+META_COLUMNS = (POSITION, PARENT, PERSON, LINE)
+
+
 class Sen2FileError(Exception):
     """The file (or Blade set) cannot be read as a SEN2 return; it is quarantined whole.
 

@@ -18,18 +18,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import threading
 from collections import defaultdict
 from functools import lru_cache
 from itertools import repeat
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration import contract
 from orchestration.ingest import validate as ingest_validate
 from orchestration.problems import ERROR, WARNING, Problem, what
 from orchestration.sen2 import spec
-from orchestration.sen2.records import Record, Sen2Return
+from orchestration.sen2.records import META_COLUMNS, PARENT, PERSON, Record, Sen2Return
 
 # The contract kinds whose rules ingest/validate.py already has (by DuckDB, over distinct
 # values): a SEN2 item of these kinds is checked as a contract field of that kind.
@@ -93,11 +96,8 @@ def _item_problems(records: list[Record], module: str, year: int,
     values = [r.values for r in records]
     for name, item in items.items():
         column = _column(values, name)
-        trimmed = {raw: _filled(raw) for raw in set(column)}
-        filled = {value for value in trimmed.values() if value is not None}
-        verdicts = broken[name] = _check(item, filled, year, reference, con) if filled else {}
-        bad = {raw for raw, value in trimmed.items()
-               if (value is None and item.mandatory) or (value is not None and value in verdicts)}
+        bad, broken[name] = _bad_values(item, pa.array(list(set(column)), pa.string()), year,
+                                        reference, con)
         if bad:
             flagged.update(i for i, raw in enumerate(column) if raw in bad)
     known = items.keys()
@@ -107,6 +107,27 @@ def _item_problems(records: list[Record], module: str, year: int,
     for index in sorted(flagged):
         found += _record_problems(records[index], module, year, items, broken)
     return found
+
+
+def _bad_values(item: spec.Item, raws: pa.Array, year: int, reference: dt.date | None,
+                con) -> tuple[set[str | None], dict[str, tuple[str, str]]]:
+    """Of an item's distinct raw values (null: not given), those a record is wrong to hold
+    (blank when mandatory, or broken; the set may hold more values than are given), and each
+    broken trimmed value's (rule, wording). Only values ``_filled`` changes (empty, or with
+    whitespace at an end) are trimmed one by one; the others are their own filled value."""
+    given = pc.drop_null(raws)
+    odd = pc.or_(pc.equal(pc.utf8_length(given), 0),
+                 pc.match_substring_regex(given, _edge_space_pattern()))
+    trimmed = {raw: _filled(raw) for raw in pc.filter(given, odd).to_pylist()}
+    filled = pa.concat_arrays([pc.filter(given, pc.invert(odd)).cast(pa.string()),
+                               pa.array({v for v in trimmed.values() if v is not None},
+                                        pa.string())])
+    verdicts = _check(item, pc.unique(filled), year, reference, con) if len(filled) else {}
+    bad = set(verdicts) | {raw for raw, value in trimmed.items()
+                           if (value is None and item.mandatory) or value in verdicts}
+    if item.mandatory and raws.null_count:
+        bad.add(None)
+    return bad, verdicts
 
 
 def _record_problems(record: Record, module: str, year: int, items: dict[str, spec.Item],
@@ -146,16 +167,23 @@ def _filled(value: str | None) -> str | None:
     return value.strip() or None
 
 
-def _check(item: spec.Item, values: set[str], year: int, reference: dt.date | None,
+def _check(item: spec.Item, values: pa.Array, year: int, reference: dt.date | None,
            con) -> dict[str, tuple[str, str]]:
+    """Each broken value among distinct filled values, with (rule, wording)."""
     if item.kind in _CONTRACT_FIELDS:
         return ingest_validate.check_values(
-            sorted(values), _CONTRACT_FIELDS[item.kind], contract.SYNERGY_PERSON,
+            values, _CONTRACT_FIELDS[item.kind], contract.SYNERGY_PERSON,
             ingest_validate.Context("sen2"), con)
-    check = {"code": _check_code, "date": _check_date, "la": _check_la}.get(item.kind)
+    check = _VALUE_CHECKS.get(item.kind)
     if check is None:
         return {}
-    return {v: verdict for v in values if (verdict := check(v, item, year, reference))}
+    return {v: verdict for v in values.to_pylist()
+            if (verdict := check(v, item, year, reference))}
+
+
+def _has_value_rule(item: spec.Item) -> bool:
+    """Whether ``_check`` can find a filled value of the item wrong (else only a blank can be)."""
+    return item.kind in _CONTRACT_FIELDS or item.kind in _VALUE_CHECKS
 
 
 def _check_code(value: str, item: spec.Item, year: int, reference):
@@ -207,6 +235,9 @@ def _check_date(value: str, item: spec.Item, year: int, reference: dt.date | Non
     return None
 
 
+_VALUE_CHECKS = {"code": _check_code, "date": _check_date, "la": _check_la}
+
+
 def _orphans(records: list[Record], module: str) -> list[Problem]:
     """Child records whose parent record is not in the return (a Blade row whose parent id
     matches no row of the parent module's file)."""
@@ -226,12 +257,96 @@ def _one_of_problems(records: list[Record], module: str) -> list[Problem]:
             continue
         for record in records:
             filled = [n for n in names if _filled(record.values.get(n)) is not None]
-            if (kind == spec.AT_LEAST_ONE and not filled) or \
-                    (kind == spec.EXACTLY_ONE and len(filled) != 1):
+            if _breaks_one_of_group(kind, len(filled)):
                 found.append(_problem(record, ", ".join(names), None, "one_of_items",
                                       what("one_of_items", kind, items=", ".join(names),
                                            found=", ".join(filled) or "none")))
     return found
+
+
+def suspect_persons(tables: dict[str, pa.Table], year: int, reference: dt.date | None,
+                    con: duckdb.DuckDBPyConnection | None = None) -> set[int]:
+    """The persons of a batch read as columns (records.META_COLUMNS and an item column each)
+    that ``validate`` could find a problem on: each holds a record with a missing, broken or
+    unexpected item, a broken one-of group or no parent, by the same rules as the records'
+    checks (``_bad_values``, ``_filled``). ``validate`` of every other person of the batch
+    finds nothing, so only these need reading as records. The header is not looked at."""
+    con = con or _checks_connection()
+    suspects: set[int] = set()
+    for module, batch in tables.items():
+        if module == "header" or not batch.num_rows:
+            continue
+        items = _items_by_name(module, year)
+        masks = [_held(batch, name, _bad_values(item, _distinct(batch, name), year,
+                                                 reference, con)[0])
+                 if _has_value_rule(item) else _blank(batch, name)
+                 for name, item in items.items() if item.mandatory or _has_value_rule(item)]
+        masks += [pc.is_valid(batch[name]) for name in batch.column_names
+                  if name not in items and name not in META_COLUMNS]
+        masks += [_breaks_one_of(batch, names, kind)
+                  for group_module, names, kind in spec.ONE_OF if group_module == module]
+        if spec.MODULE[module].parent is not None:
+            masks.append(pc.is_null(batch[PARENT]))
+        if masks:
+            suspect = masks[0]
+            for mask in masks[1:]:
+                suspect = pc.or_(suspect, mask)
+            suspects.update(pc.filter(batch[PERSON], suspect).to_pylist())
+    return suspects
+
+
+@lru_cache(maxsize=None)
+def _spaces() -> str:
+    """What str.strip() takes off (the characters of str.isspace()), as the inside of a
+    character class of Arrow's regular expressions."""
+    return "".join(f"\\x{{{c:x}}}" for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
+def _blank_pattern() -> str:
+    """A value ``_filled`` finds blank."""
+    return f"^[{_spaces()}]*$"
+
+
+def _edge_space_pattern() -> str:
+    """A value ``_filled`` changes, unless it is empty."""
+    return f"^[{_spaces()}]|[{_spaces()}]$"
+
+
+def _blank(batch: pa.Table, name: str) -> pa.ChunkedArray:
+    """Whether each row's item is blank (not given, or only whitespace)."""
+    if name not in batch.column_names:
+        return pa.chunked_array([pa.repeat(True, batch.num_rows)], pa.bool_())
+    column = batch[name]
+    return pc.or_(pc.is_null(column), pc.fill_null(pc.match_substring_regex(column, _blank_pattern()), True))
+
+
+def _distinct(batch: pa.Table, name: str) -> pa.Array:
+    if name not in batch.column_names:
+        return pa.nulls(1, pa.string())
+    return pc.unique(batch[name])
+
+
+def _held(batch: pa.Table, name: str, raws: set[str | None]) -> pa.ChunkedArray:
+    """Whether each row holds one of these raw values (None: the item not given)."""
+    if name not in batch.column_names:
+        return pa.chunked_array([pa.repeat(None in raws, batch.num_rows)], pa.bool_())
+    given = [r for r in raws if r is not None]
+    held = pc.is_in(batch[name], value_set=pa.array(given, pa.string()))
+    held = pc.fill_null(held, False)
+    return pc.or_(held, pc.is_null(batch[name])) if None in raws else held
+
+
+def _breaks_one_of(batch: pa.Table, names: tuple[str, ...], kind: str) -> pa.ChunkedArray:
+    filled = pa.chunked_array([pa.repeat(0, batch.num_rows)], pa.int64())
+    for name in names:
+        filled = pc.add(filled, pc.cast(pc.invert(_blank(batch, name)), pa.int64()))
+    broken = [n for n in pc.unique(filled).to_pylist() if _breaks_one_of_group(kind, n)]
+    return pc.is_in(filled, value_set=pa.array(broken, pa.int64()))
+
+
+def _breaks_one_of_group(kind: str, filled: int) -> bool:
+    """Whether a record with this many of a one-of group's items filled breaks it."""
+    return (kind == spec.AT_LEAST_ONE and not filled) or (kind == spec.EXACTLY_ONE and filled != 1)
 
 
 def _any_breaks_one_of(records: list[Record], names: tuple[str, ...], kind: str) -> bool:
@@ -243,12 +358,7 @@ def _any_breaks_one_of(records: list[Record], names: tuple[str, ...], kind: str)
         column = _column(values, name)
         filled = {raw: _filled(raw) is not None for raw in set(column)}
         flags.append(map(filled.__getitem__, column))
-    for combination in set(zip(*flags)):
-        filled = sum(combination)
-        if (kind == spec.AT_LEAST_ONE and not filled) or \
-                (kind == spec.EXACTLY_ONE and filled != 1):
-            return True
-    return False
+    return any(_breaks_one_of_group(kind, sum(combination)) for combination in set(zip(*flags)))
 
 
 def duplicate_people(people: list[Record]) -> list[Problem]:
@@ -263,7 +373,7 @@ def duplicate_people(people: list[Record]) -> list[Problem]:
             value = _filled(record.values.get(name))
             if value is None:
                 continue
-            key = value.replace(" ", "").upper()
+            key = _person_key(value)
             if key in first:
                 found.append(_problem(record, name, value, "duplicate_person",
                                       what("duplicate_person", item=name, position=first[key]),
@@ -274,11 +384,31 @@ def duplicate_people(people: list[Record]) -> list[Problem]:
 
 
 def _any_repeated(people: list[Record], name: str) -> bool:
-    column = _column([r.values for r in people], name)
-    keys = {raw: value.replace(" ", "").upper()
-            for raw in set(column) if (value := _filled(raw)) is not None}
-    given = [keys[raw] for raw in column if raw in keys]
-    return len(set(given)) != len(given)
+    return any_repeated(pa.array(_column([r.values for r in people], name), pa.string()))
+
+
+def any_repeated(raws: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether an identifier's raw values give some person's identifier twice (compared as
+    ``duplicate_people`` compares them: ``_person_key`` of the filled value). ASCII values
+    (every real UPN and ULN) are compared in Arrow by the same steps, others one by one."""
+    raws = pc.drop_null(raws)
+    ascii_only = pc.string_is_ascii(raws)
+    keys = pc.ascii_upper(pc.replace_substring(
+        pc.utf8_trim(pc.filter(raws, ascii_only), _ASCII_SPACES), " ", ""))
+    others = [_person_key(value) for raw in pc.filter(raws, pc.invert(ascii_only)).to_pylist()
+              if (value := _filled(raw)) is not None]
+    keys = pa.concat_arrays([keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys,
+                             pa.array(others, pa.string())])
+    keys = pc.filter(keys, pc.greater(pc.utf8_length(keys), 0))  # blank: no identifier
+    return pc.count_distinct(keys).as_py() != len(keys)
+
+
+_ASCII_SPACES = "".join(chr(c) for c in range(128) if chr(c).isspace())
+
+
+def _person_key(identifier: str) -> str:
+    """An identifier as persons are told apart by it: spaces and letter case ignored."""
+    return identifier.replace(" ", "").upper()
 
 
 def _problem(record: Record, item: str, value: str | None, rule: str, wording: str,
