@@ -391,3 +391,23 @@ def test_file_names_that_are_not_utf8_are_loaded_under_an_escaped_name(env):
     assert [name for name, _ in unusable_files(con, landing)] == [
         "school_returns/2024-25/Sandgate \\xff.xlsx", "srp_register/srp_register_2024-25\\xfe.csv"]
     assert landing_fingerprint(landing)[1] == 2
+
+
+def test_a_file_changed_between_hashing_and_archiving_is_not_archived(tmp_path):
+    """The archive holds exactly the bytes the registry's hash names: a file rewritten after it
+    was hashed (an upload still going on) is refused with a clear error and leaves no copy,
+    and archiving it again once it has settled keeps its new bytes under their hash."""
+    from orchestration.ingest.files import archive, archive_path_for
+
+    landing, archive_dir = tmp_path / "landing", tmp_path / "archive"
+    landing.mkdir()
+    path = landing / "return.xml"
+    path.write_bytes(b"<Message>first</Message>")
+    hashed = landed_file(path, landing)
+    path.write_bytes(b"<Message>second</Message>")
+    with pytest.raises(OSError, match="changed while it was being archived"):
+        archive(hashed, archive_dir)
+    assert not [p for p in archive_dir.rglob("*") if p.is_file()]
+    settled = archive(landed_file(path, landing), archive_dir)
+    assert settled.archived == archive_path_for(archive_dir, settled.sha256)
+    assert settled.archived.read_bytes() == b"<Message>second</Message>"

@@ -29,6 +29,7 @@ def loaded(tmp_path: Path, xml: Path, native: bool, monkeypatch) -> dict[str, li
     """Bronze, load_errors and the registry after ingesting the return, as sorted rows."""
     monkeypatch.setenv("SEND_SEN2_NATIVE", "1" if native else "0")
     monkeypatch.setattr(ingest, "BATCH_PERSONS", BATCH)
+    monkeypatch.setattr(ingest, "INSERT_ROWS", 25)  # rows of several batches in one insert
     root = tmp_path / ("native" if native else "records")
     folder = root / "landing" / "sen2" / "2025-01-20"
     folder.mkdir(parents=True)

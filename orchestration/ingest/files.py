@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import shutil
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -91,11 +90,14 @@ def archive(file: LandedFile, archive_dir: Path) -> LandedFile:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
+        digest = hashlib.sha256()  # of exactly the bytes written (one pass, not a re-read)
         with os.fdopen(handle, "wb") as out, open_regular(file.path) as src:
-            shutil.copyfileobj(src, out, _CHUNK)
+            while chunk := src.read(_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
-        if sha256_of(Path(temp_name)) != file.sha256:
+        if digest.hexdigest() != file.sha256:
             raise OSError(f"{file.source_file} changed while it was being archived; retry later")
         landed = file.path.lstat()  # keep the landed mtime (returns' received_at), not the mode
         os.utime(temp_name, ns=(landed.st_atime_ns, landed.st_mtime_ns))
