@@ -6,6 +6,7 @@ rejected with its children, and the registry balance counts SEN2 records on its 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -407,3 +408,35 @@ def test_a_return_cut_short_after_some_batches_is_quarantined_and_changes_nothin
                       " WHERE _superseded_by_sha256 IS NULL") == PERSONS
     assert count(con, "SELECT count(*) FROM bronze.sen2_person") == PERSONS
     assert not unbalanced_files(con)[1]
+
+
+def test_a_return_rewritten_while_it_loads_is_not_loaded_and_loads_next_run(env, written,
+                                                                            monkeypatch):
+    """The return is read from the landed file while its archive copy is made: a file written
+    to in place during the load (an upload still going on) fails the load (rolled back, nothing
+    registered, nothing in bronze) and the next run loads the settled file."""
+    from orchestration.ingest import sen2 as ingest_module
+    from orchestration.ingest.runner import IngestFailed
+
+    con, landing, _ = env
+    folder = land(landing, written[("good", "xml")])
+    landed = folder / "return.xml"
+    read_outcomes = ingest_module._outcomes
+
+    def rewritten_after_reading(*args):
+        outcomes = read_outcomes(*args)
+        with open(landed, "r+b") as handle:  # in place: the same file, other bytes
+            handle.seek(-3, os.SEEK_END)
+            handle.write(b"<!-")
+        return outcomes
+
+    monkeypatch.setattr(ingest_module, "_outcomes", rewritten_after_reading)
+    with pytest.raises(IngestFailed):
+        ingest(env)
+    assert count(con, "SELECT count(*) FROM bronze.file_registry WHERE source = 'sen2'") == 0
+    assert count(con, "SELECT count(*) FROM bronze.sen2_person") == 0
+    monkeypatch.setattr(ingest_module, "_outcomes", read_outcomes)
+    landed.write_bytes((written[("good", "xml")] / "return.xml").read_bytes())
+    ingest(env)
+    assert registry(con)[f"sen2/{DATE}/return.xml"][:2] == ("loaded", RECORDS)
+    assert count(con, "SELECT count(*) FROM bronze.sen2_person") == PERSONS

@@ -59,10 +59,15 @@ def open_regular(path: Path):
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with open_regular(path) as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
+        return sha256_of_handle(handle)
+
+
+def sha256_of_handle(handle) -> str:
+    """The hash of what is left to read of an open file."""
+    digest = hashlib.sha256()
+    while chunk := handle.read(_CHUNK):
+        digest.update(chunk)
     return digest.hexdigest()
 
 

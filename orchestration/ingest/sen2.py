@@ -11,8 +11,10 @@ and the rows of versions read again replaced. A return whose files (all of them)
 bytes as one loaded from another folder is a ``duplicate``. Every folder is its own return
 (one per census: several give history), so folders load in any order.
 
-Files are read from their archived copies, under their landed names (a temporary folder of
-links), by the SEN2 readers (orchestration/sen2) and checked by its validator. A file that
+Files are read under their landed names (a temporary folder of links) by the SEN2 readers
+(orchestration/sen2) and checked by its validator: from the landed files, through the
+descriptors opened when they were hashed, while their archive copies are made
+(``_archived_while_read``: read, archived and registered bytes are the same, or nothing loads). A file that
 cannot be read as a return (``Sen2FileError``; a second return in the folder; a header naming a
 year the platform does not read) is quarantined with the rule and reason, and for a Blade set
 every file of the set is; nothing from it reaches bronze. A record with an error is rejected
@@ -53,7 +55,8 @@ import pyarrow.compute as pc
 from orchestration import contract
 from orchestration.ingest import registry
 from orchestration.ingest.files import (
-    LandedFile, archive, files_under, landed_file, relative_name, subfolders,
+    LandedFile, archive, files_under, landed_file, open_regular, relative_name, sha256_of_handle,
+    subfolders,
 )
 from orchestration.ingest.registry import FileOutcome
 from orchestration.ingest.runner import FailureCollector, IngestSummary, transaction
@@ -122,14 +125,51 @@ def _ingest_folder(con, folder: Folder, landing_dir: Path, archive_dir: Path,
         summary.files_unchanged += len(files)
         registry.clear_waiting(con, folder.name)
         return
-    files = [archive(f, archive_dir) for f in files]
     now = registry.utc_now()
-    with transaction(con):
+    with _archived_while_read(files, archive_dir) as (readable, archived), transaction(con):
         registry.clear_waiting(con, folder.name)
-        outcomes = _outcomes(con, folder, files, now)
+        outcomes = _outcomes(con, folder, readable, now)
+        copies = {f.source_file: f for f in archived()}
+        outcomes = [replace(o, file=copies[o.file.source_file]) for o in outcomes]
         registry.register_many(con, outcomes, now)
     for outcome in outcomes:
         summary.count(outcome)
+
+
+@contextlib.contextmanager
+def _archived_while_read(files: list[LandedFile], archive_dir: Path):
+    """Yields the files as the readers should open them and a function that returns them
+    archived. The archive copies are made in a thread while the return is read from the
+    landed files themselves, through the descriptors opened here (a file swapped for a link
+    later is never read); each copy is checked against the hash as it is written, and once the
+    return is read every landed file is hashed again through its descriptor. So what was read
+    is what was archived and registered, or the load fails (rolled back, tried again next
+    run). A national-size return's copy (several seconds) no longer comes before its read.
+    Where /proc/self/fd is missing, the files are archived first and read from the archive."""
+    if not Path("/proc/self/fd").is_dir():
+        copies = [archive(f, archive_dir) for f in files]
+        yield copies, lambda: copies
+        return
+    handles = [open_regular(f.path) for f in files]
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sen2-archive")
+    try:
+        copying = pool.submit(lambda: [archive(f, archive_dir) for f in files])
+
+        def archived() -> list[LandedFile]:
+            copies = copying.result()
+            for f, handle in zip(files, handles):
+                handle.seek(0)
+                if sha256_of_handle(handle) != f.sha256:
+                    raise OSError(f"{f.source_file} changed while it was being loaded; it will"
+                                  " be loaded again on the next run")
+            return copies
+
+        yield [replace(f, archived=Path(f"/proc/self/fd/{h.fileno()}"))
+               for f, h in zip(files, handles)], archived
+    finally:
+        pool.shutdown(wait=True)
+        for handle in handles:
+            handle.close()
 
 
 def _mark_waiting(con, folder: Folder, paths: list[Path], landing_dir: Path,
@@ -199,8 +239,8 @@ def _quarantine_all(files: list[LandedFile], error: Sen2FileError) -> list[FileO
 
 @contextlib.contextmanager
 def _under_landed_names(files: list[LandedFile]):
-    """A temporary folder where each file's archived copy has its landed name, so the readers
-    read exactly the hashed bytes and their messages name the landed file."""
+    """A temporary folder where each file (as ``_archived_while_read`` gives it to be read) has
+    its landed name, so the readers' messages name the landed file."""
     with tempfile.TemporaryDirectory(prefix="sen2-") as temp:
         for f in files:
             os.symlink(f.archived or f.path, Path(temp) / f.path.name)
