@@ -411,3 +411,28 @@ def test_a_file_changed_between_hashing_and_archiving_is_not_archived(tmp_path):
     settled = archive(landed_file(path, landing), archive_dir)
     assert settled.archived == archive_path_for(archive_dir, settled.sha256)
     assert settled.archived.read_bytes() == b"<Message>second</Message>"
+
+
+@pytest.mark.parametrize("fails_after", [0, 1])
+def test_archiving_where_the_kernel_cannot_copy_falls_back_to_buffers(tmp_path, monkeypatch,
+                                                                      fails_after):
+    """A file system where copy_file_range refuses (at once, or after copying part): the
+    copy goes on through buffers from where it stopped, and holds every byte."""
+    from orchestration.ingest.files import archive
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    path = landing / "return.xml"
+    path.write_bytes(bytes(range(256)) * 5000)
+    real, calls = os.copy_file_range, []
+
+    def copy_file_range(src, dst, count, *args):
+        calls.append(count)
+        if len(calls) > fails_after:
+            raise OSError(18, "Invalid cross-device link")
+        return real(src, dst, 1000, *args)
+
+    monkeypatch.setattr(os, "copy_file_range", copy_file_range)
+    archived = archive(landed_file(path, landing), tmp_path / "archive")
+    assert archived.archived.read_bytes() == path.read_bytes()
+    assert len(calls) == fails_after + 1

