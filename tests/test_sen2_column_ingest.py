@@ -133,6 +133,7 @@ def test_blank_and_trimmed_values_over_columns_are_exactly_what_strip_finds():
 
     from orchestration.sen2 import validate
 
+    assert validate.SPACES == "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
     chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     values = chars + ["a" + c for c in chars[:0x3100]] + [c + "a" for c in chars[:0x3100]] + [""]
     column = pa.array(values, pa.string())
