@@ -413,29 +413,35 @@ def test_a_return_cut_short_after_some_batches_is_quarantined_and_changes_nothin
 def test_a_return_rewritten_while_it_loads_is_not_loaded_and_loads_next_run(env, written,
                                                                             monkeypatch):
     """The return is read from the landed file while its archive copy is made: a file written
-    to in place during the load (an upload still going on) fails the load (rolled back, nothing
-    registered, nothing in bronze) and the next run loads the settled file."""
+    to in place while it is read (an upload still going on) fails the load (rolled back,
+    nothing registered, nothing in bronze) and the next run loads the settled file."""
     from orchestration.ingest import sen2 as ingest_module
     from orchestration.ingest.runner import IngestFailed
 
     con, landing, _ = env
     folder = land(landing, written[("good", "xml")])
     landed = folder / "return.xml"
-    read_outcomes = ingest_module._outcomes
+    staged = ingest_module._Staged
 
-    def rewritten_after_reading(*args):
-        outcomes = read_outcomes(*args)
-        with open(landed, "r+b") as handle:  # in place: the same file, other bytes
-            handle.seek(-3, os.SEEK_END)
-            handle.write(b"<!-")
-        return outcomes
+    original = landed.read_bytes()
 
-    monkeypatch.setattr(ingest_module, "_outcomes", rewritten_after_reading)
+    def rewritten(add):
+        def adding(self, *args, **kwargs):
+            if landed.read_bytes() == original:  # once, while the batches are read
+                with open(landed, "r+b") as handle:  # in place: the same file, other bytes
+                    handle.seek(-2, os.SEEK_END)
+                    handle.write(b"<!")
+            return add(self, *args, **kwargs)
+        return adding
+
+    monkeypatch.setattr(ingest_module, "BATCH_PERSONS", 1)
+    monkeypatch.setattr(staged, "add", rewritten(staged.add))
+    monkeypatch.setattr(staged, "add_columns", rewritten(staged.add_columns))
     with pytest.raises(IngestFailed):
         ingest(env)
     assert count(con, "SELECT count(*) FROM bronze.file_registry WHERE source = 'sen2'") == 0
     assert count(con, "SELECT count(*) FROM bronze.sen2_person") == 0
-    monkeypatch.setattr(ingest_module, "_outcomes", read_outcomes)
+    monkeypatch.undo()
     landed.write_bytes((written[("good", "xml")] / "return.xml").read_bytes())
     ingest(env)
     assert registry(con)[f"sen2/{DATE}/return.xml"][:2] == ("loaded", RECORDS)

@@ -47,7 +47,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -126,9 +126,10 @@ def _ingest_folder(con, folder: Folder, landing_dir: Path, archive_dir: Path,
         registry.clear_waiting(con, folder.name)
         return
     now = registry.utc_now()
-    with _archived_while_read(files, archive_dir) as (readable, archived), transaction(con):
+    with _archived_while_read(files, archive_dir) as (readable, read, archived), \
+            transaction(con):
         registry.clear_waiting(con, folder.name)
-        outcomes = _outcomes(con, folder, readable, now)
+        outcomes = _outcomes(con, folder, readable, now, read)
         copies = {f.source_file: f for f in archived()}
         outcomes = [replace(o, file=copies[o.file.source_file]) for o in outcomes]
         registry.register_many(con, outcomes, now)
@@ -138,38 +139,50 @@ def _ingest_folder(con, folder: Folder, landing_dir: Path, archive_dir: Path,
 
 @contextlib.contextmanager
 def _archived_while_read(files: list[LandedFile], archive_dir: Path):
-    """Yields the files as the readers should open them and a function that returns them
-    archived. The archive copies are made in a thread while the return is read from the
-    landed files themselves, through the descriptors opened here (a file swapped for a link
-    later is never read); each copy is checked against the hash as it is written, and once the
-    return is read every landed file is hashed again through its descriptor. So what was read
-    is what was archived and registered, or the load fails (rolled back, tried again next
-    run). A national-size return's copy (several seconds) no longer comes before its read.
-    Where /proc/self/fd is missing, the files are archived first and read from the archive."""
+    """Yields the files as the readers should open them, a function to call once they are
+    read, and one that returns them archived. The archive copies are made in a thread while
+    the return is read from the landed files themselves, through the descriptors opened here
+    (a file swapped for a link later is never read); each copy is checked against the hash,
+    and once the return is read every landed file is hashed again through its descriptor (in
+    a thread, while the load finishes). So what was read is what was archived and registered,
+    or the load fails (rolled back, tried again next run). A national-size return's copy
+    (seconds) no longer comes before its read. Where /proc/self/fd is missing, the files are
+    archived first and read from the archive."""
     if not Path("/proc/self/fd").is_dir():
         copies = [archive(f, archive_dir) for f in files]
-        yield copies, lambda: copies
+        yield copies, lambda: None, lambda: copies
         return
     handles = [open_regular(f.path) for f in files]
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sen2-archive")
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sen2-archive")
+    checked: list[Future] = []
     try:
         copying = pool.submit(lambda: [archive(f, archive_dir) for f in files])
 
+        def read() -> None:
+            if not checked:
+                checked.append(pool.submit(_unchanged, files, handles))
+
         def archived() -> list[LandedFile]:
+            read()
             copies = copying.result()
-            for f, handle in zip(files, handles):
-                handle.seek(0)
-                if sha256_of_handle(handle) != f.sha256:
-                    raise OSError(f"{f.source_file} changed while it was being loaded; it will"
-                                  " be loaded again on the next run")
+            checked[0].result()
             return copies
 
-        yield [replace(f, archived=Path(f"/proc/self/fd/{h.fileno()}"))
-               for f, h in zip(files, handles)], archived
+        yield ([replace(f, archived=Path(f"/proc/self/fd/{h.fileno()}"))
+                for f, h in zip(files, handles)], read, archived)
     finally:
         pool.shutdown(wait=True)
         for handle in handles:
             handle.close()
+
+
+def _unchanged(files: list[LandedFile], handles: list) -> None:
+    """Each open landed file still has the bytes its hash names."""
+    for f, handle in zip(files, handles):
+        handle.seek(0)
+        if sha256_of_handle(handle) != f.sha256:
+            raise OSError(f"{f.source_file} changed while it was being loaded; it will be loaded"
+                          " again on the next run")
 
 
 def _mark_waiting(con, folder: Folder, paths: list[Path], landing_dir: Path,
@@ -185,9 +198,10 @@ def _mark_waiting(con, folder: Folder, paths: list[Path], landing_dir: Path,
 
 # --- what the folder holds -------------------------------------------------------------------
 
-def _outcomes(con, folder: Folder, files: list[LandedFile], now: dt.datetime
-              ) -> list[FileOutcome]:
-    """Every file's outcome, the return loaded when there is one."""
+def _outcomes(con, folder: Folder, files: list[LandedFile], now: dt.datetime,
+              read: Callable[[], None] = lambda: None) -> list[FileOutcome]:
+    """Every file's outcome, the return loaded when there is one (``read`` is called once
+    its files have been read)."""
     xml = [f for f in files if f.path.name.lower().endswith(".xml")]
     blade = [f for f in files if f.path.name.lower().endswith(_BLADE_SUFFIXES)]
     strays = [f for f in files if f not in xml and f not in blade]
@@ -209,7 +223,7 @@ def _outcomes(con, folder: Folder, files: list[LandedFile], now: dt.datetime
     duplicate = _duplicate_of_loaded(con, return_files)
     if duplicate:
         return outcomes + duplicate
-    return outcomes + _load_return(con, folder, return_files, bool(xml), now)
+    return outcomes + _load_return(con, folder, return_files, bool(xml), now, read)
 
 
 def _duplicate_of_loaded(con, files: list[LandedFile]) -> list[FileOutcome] | None:
@@ -310,12 +324,13 @@ def _without_cycle_collection():
 
 
 def _load_return(con, folder: Folder, files: list[LandedFile], xml: bool,
-                 now: dt.datetime) -> list[FileOutcome]:
+                 now: dt.datetime, read: Callable[[], None] = lambda: None
+                 ) -> list[FileOutcome]:
     staged = _Staged(con, files, folder.extract_date, now)
     try:
         with _under_landed_names(files) as view, _without_cycle_collection():
-            read = xml and native_reader.available() and _add_column_batches(staged, view)
-            if not read:
+            as_columns = xml and native_reader.available() and _add_column_batches(staged, view)
+            if not as_columns:
                 if xml and native_reader.available():  # read again: its rows are taken out
                     staged = _Staged(con, files, folder.extract_date, now)
                 for number, batch in enumerate(read_batches(view, xml)):
@@ -326,6 +341,7 @@ def _load_return(con, folder: Folder, files: list[LandedFile], xml: bool,
     except BaseException:
         staged.writer.settle(raise_error=False)  # before the folder's transaction rolls back
         raise
+    read()
     loaded = staged.finish()
     problems_by_file = defaultdict(list)
     for p, source in staged.problems:
@@ -398,7 +414,12 @@ def _read_ahead(batches: Iterator) -> Iterator:
         reader.join()
 
 
-_THESE_VERSIONS = "concat(_source_file, '|', _sha256) IN ?"  # a list of "<file>|<sha256>"
+def _these_versions(files: list[LandedFile]) -> tuple[str, list[str]]:
+    """A condition on bronze rows: of these file versions (as ``(file, sha256)`` pairs of
+    plain comparisons, which DuckDB checks far faster than a concatenation of every row's
+    two columns), and its parameters."""
+    condition = " OR ".join(["(_source_file = ? AND _sha256 = ?)"] * len(files))
+    return f"({condition})", [value for f in files for value in (f.source_file, f.sha256)]
 
 
 class _Staged:
@@ -421,7 +442,7 @@ class _Staged:
         self.person_columns: list[tuple[str, pa.Table]] = []
         self.header: Record | None = None
         self.header_cause: dict = {}  # the header's rejection, carried to later batches
-        self.versions = [f"{f.source_file}|{f.sha256}" for f in files]
+        self.these_versions, self.versions = _these_versions(files)
         self.drop()  # rows these very versions loaded before (a folder loaded again)
 
     def add(self, batch: Sen2Return, first: bool) -> None:
@@ -527,8 +548,8 @@ class _Staged:
         for module in spec.MODULES:
             for source_file, n in self.con.execute(
                     f"SELECT _source_file, count(*) FROM {table(sen2_table(module.key))}"
-                    f" WHERE {_THESE_VERSIONS} GROUP BY ALL",
-                    [self.versions]).fetchall():
+                    f" WHERE {self.these_versions} GROUP BY ALL",
+                    self.versions).fetchall():
                 loaded[source_file] += n
         return loaded
 
@@ -536,8 +557,8 @@ class _Staged:
         """Take out every row of these file versions."""
         self.writer.settle(raise_error=False)
         for name in TABLES:
-            self.con.execute(f"DELETE FROM {table(name)} WHERE {_THESE_VERSIONS}",
-                             [self.versions])
+            self.con.execute(f"DELETE FROM {table(name)} WHERE {self.these_versions}",
+                             self.versions)
 
     def _people(self) -> list[Record]:
         """Every person record with its identifiers, in file order. The persons of batches
@@ -575,16 +596,16 @@ class _Staged:
                                       record.source))
         for module in spec.MODULES[1:]:
             self.con.execute(f"DELETE FROM {table(sen2_table(module.key))}"
-                             f" WHERE {_THESE_VERSIONS}"
-                             " AND _person_position IN ?", [self.versions, positions])
+                             f" WHERE {self.these_versions}"
+                             " AND _person_position IN ?", [*self.versions, positions])
 
     def _loaded_records(self, module: str, persons: list[int]) -> list[Record]:
         """The loaded records of these persons, as records again (for their messages)."""
         items = sen2_item_columns(module)
         names = {f.source_file: f.path.name for f in self.files}
         rows = self.con.execute(
-            f"SELECT * FROM {table(sen2_table(module))} WHERE {_THESE_VERSIONS}"
-            " AND _person_position IN ? ORDER BY _position", [self.versions, persons]).fetchall()
+            f"SELECT * FROM {table(sen2_table(module))} WHERE {self.these_versions}"
+            " AND _person_position IN ? ORDER BY _position", [*self.versions, persons]).fetchall()
         columns = [d[0] for d in self.con.description] if rows else []
         found = []
         for row in (dict(zip(columns, values)) for values in rows):
