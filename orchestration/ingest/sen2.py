@@ -526,9 +526,11 @@ class _Staged:
             for name, records in _by_file(batch.records[module.key]).items():
                 kept = [r for r in records if r.position not in rejected[module.key]]
                 self.landed[name] += len(records)
-                self.writer.submit(_insert, self.con, table(sen2_table(module.key)),
-                                   module.key, kept,
-                        self.by_name[name], batch.year, self.extract_date, self.now)
+                if kept:  # Python builds the columns here; DuckDB writes them in the writer
+                    self.writer.submit(_append, self.con, table(sen2_table(module.key)),
+                                       module.key, _record_columns(module.key, kept), len(kept),
+                                       self.by_name[name], batch.year, self.extract_date,
+                                       self.now)
 
     def finish(self) -> dict[str, int]:
         """Reject persons given twice, then supersede earlier versions of these files; rows
@@ -618,11 +620,11 @@ class _Staged:
 
 class _Writer:
     """A return's inserts, run in order in a thread of their own, so DuckDB (which works
-    without the GIL) writes one batch while the next is read and checked. About two batches'
+    without the GIL) writes one batch while the next is read and checked. About one batch's
     inserts wait at most; ``settle`` waits for them all (and raises the first error) before anything else uses the
     connection: one connection, one transaction, never two threads at once."""
 
-    WAITING = 16  # inserts (one per module and batch) queued before ``submit`` waits
+    WAITING = 9  # inserts queued (a batch of records: one a module) before ``submit`` waits
 
     def __init__(self):
         self._pool: ThreadPoolExecutor | None = None
@@ -664,12 +666,9 @@ def _supersede_earlier_versions(con, files: list[LandedFile]) -> None:
                             [f.sha256, f.source_file, old_sha])
 
 
-def _insert(con, target: str, module: str, records: list[Record], file: LandedFile, year: int,
-            extract_date: dt.date, now: dt.datetime) -> None:
-    """The records as one Arrow batch: items as text (trimmed, blank as NULL), then where
-    each record sits and where it was read, with the file's lineage as constants."""
-    if not records:
-        return
+def _record_columns(module: str, records: list[Record]) -> dict[str, pa.Array]:
+    """The records as Arrow columns: their items (as given), where each record sits and where
+    it was read (``_append`` writes them)."""
     values = [r.values for r in records]
     given = set().union(*values)  # items no record holds are a column of nulls
     columns = {name: pa.array(list(map(dict.get, values, repeat(name))), pa.string())
@@ -682,12 +681,12 @@ def _insert(con, target: str, module: str, records: list[Record], file: LandedFi
         "_blade_ids": pa.array([json.dumps(r.ids) if r.ids else None for r in records],
                                pa.string()),
     }
-    _append(con, target, module, columns, len(records), file, year, extract_date, now)
+    return columns
 
 
 def _insert_columns(con, target: str, module: str, rows: pa.Table, file: LandedFile,
                     year: int, extract_date: dt.date, now: dt.datetime) -> None:
-    """Rows read as columns (native_reader), as ``_insert`` writes records."""
+    """Rows read as columns (native_reader), as ``_append`` writes records' columns."""
     if not rows.num_rows:
         return
     columns = {name: rows[name] for name in sen2_item_columns(module) if name in rows.column_names}
