@@ -14,8 +14,8 @@ bytes as one loaded from another folder is a ``duplicate``. Every folder is its 
 Files are read under their landed names (a temporary folder of links) by the SEN2 readers
 (orchestration/sen2) and checked by its validator: from the landed files, through the
 descriptors opened when they were hashed, while their archive copies are made
-(``_archived_while_read``: read, archived and registered bytes are the same, or nothing loads). A file that
-cannot be read as a return (``Sen2FileError``; a second return in the folder; a header naming a
+(``_archived_while_read``: read, archived and registered bytes are the same, or nothing
+loads). A file that cannot be read as a return (``Sen2FileError``; a second return in the folder; a header naming a
 year the platform does not read) is quarantined with the rule and reason, and for a Blade set
 every file of the set is; nothing from it reaches bronze. A record with an error is rejected
 into ``load_errors`` (module in ``sheet``, record position in ``cell``, item in
@@ -621,8 +621,9 @@ class _Staged:
 class _Writer:
     """A return's inserts, run in order in a thread of their own, so DuckDB (which works
     without the GIL) writes one batch while the next is read and checked. About one batch's
-    inserts wait at most; ``settle`` waits for them all (and raises the first error) before anything else uses the
-    connection: one connection, one transaction, never two threads at once."""
+    inserts wait at most. ``settle`` waits for them all (and raises the first error) before
+    anything else uses the connection: one connection, one transaction, never two threads at
+    once."""
 
     WAITING = 9  # inserts queued (a batch of records: one a module) before ``submit`` waits
 

@@ -321,7 +321,8 @@ def _blank(batch: pa.Table, name: str) -> pa.ChunkedArray:
     if name not in batch.column_names:
         return pa.chunked_array([pa.repeat(True, batch.num_rows)], pa.bool_())
     column = batch[name]
-    return pc.or_(pc.is_null(column), pc.fill_null(pc.match_substring_regex(column, _blank_pattern()), True))
+    blank = pc.match_substring_regex(column, _blank_pattern())
+    return pc.or_(pc.is_null(column), pc.fill_null(blank, True))
 
 
 def _distinct(batch: pa.Table, name: str) -> pa.Array:
