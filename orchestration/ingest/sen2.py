@@ -15,17 +15,19 @@ Files are read under their landed names (a temporary folder of links) by the SEN
 (orchestration/sen2) and checked by its validator: from the landed files, through the
 descriptors opened when they were hashed, while their archive copies are made
 (``_archived_while_read``: read, archived and registered bytes are the same, or nothing
-loads). A file that cannot be read as a return (``Sen2FileError``; a second return in the folder; a header naming a
-year the platform does not read) is quarantined with the rule and reason, and for a Blade set
-every file of the set is; nothing from it reaches bronze. A record with an error is rejected
+loads). A file that cannot be read as a return (``Sen2FileError``; a second return in the
+folder; a header naming a year the platform does not read) is quarantined with the rule and
+reason, and for a Blade set every file of the set is; nothing from it reaches bronze. A record with an error is rejected
 into ``load_errors`` (module in ``sheet``, record position in ``cell``, item in
 ``column_name``, the record's raw items in ``raw_record``) with every record nested under it
 (rule ``parent_rejected``, naming the record and the rule that rejected it).
 
-An XML return is streamed (``iter_xml``) and checked ``BATCH_PERSONS`` persons at a time, so
-memory holds one batch, not the return; a Blade set is one batch. Accepted records are
-appended to bronze as Arrow batches (one per module and file), all in the folder's
-transaction: a file found unreadable half-way has its rows taken out again and is quarantined,
+An XML return is streamed and checked ``BATCH_PERSONS`` persons at a time, so memory holds a
+few batches, not the return; a Blade set is one batch. Where the native reader is built
+(sen2/native_reader.py) the return is read as columns and only the persons who may have a
+problem become records (``_Staged.add_columns``); when that reader is not sure of a file, it is
+read again with ``iter_xml``, whose verdict counts. Accepted rows are appended to bronze as
+Arrow batches by a writer thread, all in the folder's transaction: a file found unreadable half-way has its rows taken out again and is quarantined,
 and an earlier version stays current. One person per UPN or ULN is checked across batches at
 the end; a later person record given twice is then taken out with all of theirs.
 """
@@ -447,7 +449,6 @@ class _Staged:
 
     def add(self, batch: Sen2Return, first: bool) -> None:
         self._add_checked(batch, first, self._checked(batch, first))
-
 
     def add_columns(self, tables: dict[str, pa.Table], source: str, first: bool) -> None:
         """A batch read as columns (native_reader): only the persons whose records may have a
