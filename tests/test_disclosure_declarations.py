@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,20 +25,17 @@ from orchestration.disclosure.declarations import (
     warehouse_column_types,
 )
 from orchestration.disclosure.structure import structure_mismatches
-from orchestration.settings import DBT_PROJECT_DIR
+from tests.conftest import run_dbt
 
 
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("disclosure_manifest")
+    root = tmp_path_factory.mktemp("disclosure_manifest")
     dbt = Path(sys.executable).parent / "dbt"
     env = {**os.environ, "PATH": f"{dbt.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run(
-        [str(dbt), "parse", "--quiet", "--target-path", str(target), "--log-path", str(target / "logs")],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
-    )
+    result = run_dbt(root, "parse", "--quiet", env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return target / "manifest.json"
+    return root / "target" / "manifest.json"
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import textwrap
 import zipfile
@@ -43,7 +42,7 @@ from orchestration.outbox.names import MAX_NAME_BYTES, safe_name
 from orchestration.returns import layout
 from orchestration.returns.model import SchoolReturn, example_return
 from orchestration.returns.template import write_return_workbook
-from orchestration.settings import DBT_PROJECT_DIR
+from tests.conftest import run_dbt
 
 PAYLOAD = "cmd|' /C calc'!A0"
 PREFIXES = {"equals": "=", "plus": "+", "minus": "-", "at": "@", "tab": "\t", "cr": "\r"}
@@ -307,14 +306,10 @@ def rename_gias_schools(landing: Path, names: dict[str, str]) -> None:
 
 
 def build_silver(warehouse: Path, landing: Path, root: Path) -> None:
-    env = {**os.environ, "SEND_WAREHOUSE_PATH": str(warehouse), "SEND_LANDING_DIR": str(landing)}
-    env.pop("SEND_PSEUDONYM_KEY", None)
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--select",
-         "+silver_return_submission", "+silver_return_pupil_reconciliation",
-         "--exclude", "resource_type:test",
-         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
+    assert warehouse == root / "warehouse.duckdb"
+    result = run_dbt(
+        root, "build", "--select", "+silver_return_submission", "+silver_return_pupil_reconciliation",
+        "--exclude", "resource_type:test", env={**os.environ, "SEND_LANDING_DIR": str(landing)},
     )
     assert result.returncode == 0, result.stdout[-5000:]
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,9 +18,8 @@ import duckdb
 import pytest
 
 from tests.scenarios.ehcp_scenario import write_bronze
+from tests.conftest import run_dbt
 
-REPO = Path(__file__).resolve().parent.parent
-DBT = Path(sys.executable).parent / "dbt"  # the dbt of the environment running the tests
 SELECT = "+ehcp_caseload_profile +ehcp_placement_by_age +ehcp_timeliness"
 
 AREA_OF = {"Ashford": "South Kent", "Thanet": "East Kent"}
@@ -39,14 +36,11 @@ def warehouse(tmp_path_factory) -> Path:
     (landing / "SAMPLE_DATA.json").write_text("{}")  # allows the development pseudonym key
     with duckdb.connect(str(path)) as con:
         write_bronze(con)
-    env = {k: v for k, v in os.environ.items() if k != "SEND_PSEUDONYM_KEY"}
-    env.update(SEND_WAREHOUSE_PATH=str(path), SEND_LANDING_DIR=str(landing))
-    result = subprocess.run(
+    result = run_dbt(
         # cautious: run only tests whose every parent is built here (not, say, a test that
         # joins an SRP table this partial build leaves out)
-        [str(DBT), "build", "--select", *SELECT.split(), "--indirect-selection", "cautious",
-         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        cwd=REPO / "dbt_project", env=env, capture_output=True, text=True,
+        root, "build", "--select", *SELECT.split(), "--indirect-selection", "cautious",
+        env={**os.environ, "SEND_LANDING_DIR": str(landing)},
     )
     assert result.returncode == 0, result.stdout[-4000:]
     return path

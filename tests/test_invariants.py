@@ -20,13 +20,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests.scenarios import srp_scenario
+from tests.conftest import run_dbt
 
 GOLD_MODELS = ("srp_places", "srp_travel", "phase_transfer_pathways", "srp_demand_forecast",
                "srp_finance", "ehcp_caseload_profile")
@@ -52,14 +52,9 @@ def built(tmp_path_factory) -> Path:
 
 
 def dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
+    assert warehouse.name == "warehouse.duckdb"
     root = warehouse.parent
-    env = {**os.environ, "SEND_WAREHOUSE_PATH": str(warehouse),
-           "SEND_LANDING_DIR": str(root / "landing")}
-    env.pop("SEND_PSEUDONYM_KEY", None)
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), *args,
-         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        cwd=srp_scenario.DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+    return run_dbt(root, *args, env={**os.environ, "SEND_LANDING_DIR": str(root / "landing")})
 
 
 def failing_invariants(warehouse: Path) -> set[str]:

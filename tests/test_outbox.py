@@ -13,8 +13,6 @@ import datetime as dt
 import json
 import os
 import re
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -34,7 +32,7 @@ from orchestration.outbox.templates import (
 )
 from orchestration.returns import layout
 from orchestration.returns.reader import read_return_workbook
-from orchestration.settings import DBT_PROJECT_DIR
+from tests.conftest import run_dbt
 
 COMING_YEAR = "2025/26"  # the sample register's last year (returns run to 2024/25)
 UPN_TEXT = re.compile(r"\b[A-Z]\d{12}\b")
@@ -57,14 +55,9 @@ def sample(tmp_path_factory):
     with duckdb.connect(str(warehouse)) as con:
         for ingest in (ingest_synergy, ingest_gias, ingest_srp_register, ingest_school_returns):
             ingest(con, landing, root / "archive")
-    env = {**os.environ, "SEND_WAREHOUSE_PATH": str(warehouse), "SEND_LANDING_DIR": str(landing)}
-    env.pop("SEND_PSEUDONYM_KEY", None)
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--select",
-         "+silver_return_submission", "+srp_returns_reconciliation",
-         "--exclude", "resource_type:test",
-         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
+    result = run_dbt(
+        root, "build", "--select", "+silver_return_submission", "+srp_returns_reconciliation",
+        "--exclude", "resource_type:test", env={**os.environ, "SEND_LANDING_DIR": str(landing)},
     )
     assert result.returncode == 0, result.stdout[-5000:]
     out = root / "outbox"

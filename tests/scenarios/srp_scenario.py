@@ -62,8 +62,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Callable
 
@@ -71,6 +69,7 @@ import duckdb
 
 from orchestration.ingest.schema import ensure_bronze_schema
 from orchestration.settings import DBT_PROJECT_DIR
+from tests.conftest import run_dbt
 
 EXTRACT_DATE = dt.date(2025, 10, 1)
 P1, P2, S1, SPECIAL, MAINSTREAM = "100001", "100002", "200001", "300001", "400001"
@@ -292,15 +291,11 @@ def dbt_build(root: Path, write: Callable[[duckdb.DuckDBPyConnection], None],
     path = root / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         write(con)
-    env = {**os.environ, "SEND_WAREHOUSE_PATH": str(path), "SEND_LANDING_DIR": str(landing)}
-    env.pop("SEND_PSEUDONYM_KEY", None)
-    dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run(
-        [str(dbt), "build", "--select", *(f"+{m}" for m in models),
-         "--exclude", "resource_type:test,path:models/silver/_models.yml",
-         "resource_type:test,path:../seeds/_seeds.yml", "--indirect-selection", "cautious",
-         "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True,
+    result = run_dbt(
+        root, "build", "--select", *(f"+{m}" for m in models),
+        "--exclude", "resource_type:test,path:models/silver/_models.yml",
+        "resource_type:test,path:../seeds/_seeds.yml", "--indirect-selection", "cautious",
+        env={**os.environ, "SEND_LANDING_DIR": str(landing)},
     )
     assert result.returncode == 0, result.stdout[-5000:]
     return path
