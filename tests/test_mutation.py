@@ -73,6 +73,17 @@ def test_an_exactness_test_passes_in_the_unmutated_scratch_copy(tmp_path):
     assert mutate.run_tests(tmp_path, (census_day,)) == 0
 
 
+def test_a_failing_test_in_the_scratch_copy_is_a_kill_not_a_broken_run(tmp_path):
+    """The suite's own options run tests on xdist workers, where -x stops a run at its first
+    failure as 'interrupted' (exit code 2, which ``is_killed`` refuses): the mutants' runs must
+    end with 1 when a test fails."""
+    mutate.copy_repository(tmp_path)
+    (tmp_path / "tests" / "test_fails_here.py").write_text(
+        "def test_a_mutant_would_fail_this():\n    assert False\n\n\n"
+        "def test_another():\n    pass\n")
+    assert mutate.run_tests(tmp_path, ("tests/test_fails_here.py",)) == 1
+
+
 def test_only_a_failing_test_run_kills_a_mutant():
     assert mutate.is_killed(1) and not mutate.is_killed(0)
     for broken_run in (2, 3, 4, 5):  # interrupted, internal error, usage error, no tests

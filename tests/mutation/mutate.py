@@ -89,12 +89,15 @@ def apply(mutant: Mutant, copy: Path) -> None:
 
 
 def run_tests(copy: Path, tests: tuple[str, ...]) -> int:
-    """pytest's exit code for `tests` run inside `copy` (-x: the first failure is enough)."""
+    """pytest's exit code for `tests` run inside `copy` (-x: the first failure is enough; in
+    one process, -n 0: under xdist workers a first failure stops the run as interrupted, exit
+    code 2, not 1)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(copy), *filter(None, [os.environ.get("PYTHONPATH")])])}
     try:
         return subprocess.run(
-            [sys.executable, "-m", "pytest", *tests, "-x", "-q", "-p", "no:cacheprovider",
+            [sys.executable, "-m", "pytest", *tests, "-x", "-n", "0", "-q",
+             "-p", "no:cacheprovider",
              "--basetemp", str(copy / ".pytest-tmp")],
             cwd=copy, env=env, capture_output=True, text=True, timeout=TIMEOUT_SECONDS,
         ).returncode
