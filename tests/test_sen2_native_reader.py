@@ -19,7 +19,6 @@ import sysconfig
 import textwrap
 import threading
 import time
-import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -279,12 +278,7 @@ HOSTILE = _hostile_cases()
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_files_fall_back_or_equal(case, tmp_path):
     data, limits = HOSTILE[case]
-    path = tmp_path / f"{case}.xml"
-    if data is None:
-        with zipfile.ZipFile(path, "w") as archive:
-            archive.writestr("return.xml", readers._message())
-    else:
-        path.write_bytes(data)
+    path = readers.write_case(tmp_path / f"{case}.xml", data)
     outcome = check(path, limits)
     if case == "two_lines_structure":
         assert outcome == "equal"  # valid: read natively

@@ -206,15 +206,20 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_hostile_xml_is_refused_with_a_reason(case, tmp_path):
-    data, rule = HOSTILE[case]
-    path = tmp_path / f"{case}.xml"
+def write_case(path, data: bytes | None):
+    """A hostile case's file: its bytes, or (None) a zip holding a return, named .xml."""
     if data is None:
         with zipfile.ZipFile(path, "w") as archive:
             archive.writestr("return.xml", _message())
     else:
         path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_xml_is_refused_with_a_reason(case, tmp_path):
+    data, rule = HOSTILE[case]
+    path = write_case(tmp_path / f"{case}.xml", data)
     with pytest.raises(Sen2FileError) as caught:
         read_xml(path)
     assert caught.value.rule == rule
